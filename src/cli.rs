@@ -1,0 +1,430 @@
+//! Every clap type of the command line. Doc comments here are the help text, the completions and
+//! the man pages, so they are written for the user. Nothing in this file does any work.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Put Claude Code behind an LLM gateway and keep it authenticated.
+///
+/// ccgw turns a named profile (gateway URL, mode, models, headers, key source) into the settings,
+/// shell exports or one-off launch Claude Code needs, acts as Claude Code's `apiKeyHelper` with a
+/// shared key cache, and diagnoses the gateway with `ccgw doctor`.
+///
+/// Exit codes: 0 ok, 1 failure (doctor found a failing check), 2 usage or configuration error,
+/// 4 authentication or key failure. `ccgw exec` exits with the child's code.
+#[derive(Debug, Parser)]
+#[command(name = "ccgw", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// Config file to use [default: <config dir>/ccgw/config.toml]
+    #[arg(long, global = true, env = "CCGW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Profile to use [default: the config's `default_profile`]
+    #[arg(long, global = true, env = "CCGW_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a profile, its secret and Claude Code's settings, then run doctor
+    Init(InitArgs),
+
+    /// List, show, select or remove profiles
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+
+    /// Print shell exports for the profile: eval "$(ccgw env)"
+    Env(EnvArgs),
+
+    /// Write, remove or show the gateway keys in Claude Code's settings files
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+
+    /// Print the gateway key (Claude Code's apiKeyHelper)
+    Key(KeyArgs),
+
+    /// Store or delete a secret in the OS keyring (the value is read from stdin)
+    #[command(subcommand)]
+    Secret(SecretCommand),
+
+    /// Inspect or drop cached keys
+    #[command(subcommand)]
+    Cache(CacheCommand),
+
+    /// Run a command with the profile's environment (and, for claude, its apiKeyHelper)
+    Exec(ExecArgs),
+
+    /// Check the whole chain: config, settings, key, network, gateway, auth, models, messages
+    Doctor(DoctorArgs),
+
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+
+    /// Print the man page, or write all man pages to a directory
+    Man(ManArgs),
+}
+
+/// How Claude Code reaches the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// The gateway's Anthropic-compatible endpoint (recommended)
+    Unified,
+    /// The gateway's `/anthropic` pass-through route
+    Anthropic,
+    /// The gateway's `/bedrock` pass-through route
+    Bedrock,
+    /// The gateway's `/vertex_ai` pass-through route
+    Vertex,
+}
+
+/// Where the gateway key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeySourceArg {
+    /// The OS keyring (macOS Keychain, Windows Credential Manager, Secret Service)
+    Keyring,
+    /// HashiCorp Vault or OpenBao
+    Vault,
+    /// A short-lived JWT minted and signed locally
+    Jwt,
+    /// The first line printed by a command
+    Command,
+    /// An environment variable
+    Env,
+}
+
+/// Which Claude Code settings file to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// `~/.claude/settings.json` (or `$CLAUDE_CONFIG_DIR/settings.json`)
+    User,
+    /// `.claude/settings.json` in the current directory (shared in git)
+    Project,
+    /// `.claude/settings.local.json` in the current directory (not committed)
+    Local,
+    /// The machine-wide managed settings (administrators)
+    Managed,
+}
+
+/// Where `ccgw init` writes Claude Code settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitScopeArg {
+    User,
+    Project,
+    Local,
+    Managed,
+    /// Write no settings file (use `ccgw env` or `ccgw exec`)
+    None,
+}
+
+/// Vault auth methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VaultAuthArg {
+    Token,
+    Approle,
+    Kubernetes,
+    Jwt,
+    Userpass,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Never prompt; fail (exit 2) naming the first missing flag
+    #[arg(long)]
+    pub non_interactive: bool,
+
+    /// Replace an existing profile of the same name
+    #[arg(long)]
+    pub force: bool,
+
+    /// Gateway base URL, e.g. http://localhost:4000
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+
+    /// How Claude Code reaches the gateway
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+
+    /// How long a fetched key is reused, e.g. 55m
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub key_ttl: Option<Duration>,
+
+    /// Model for ANTHROPIC_MODEL
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Extra request header 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// AWS region for bedrock mode
+    #[arg(long, value_name = "REGION")]
+    pub bedrock_region: Option<String>,
+
+    /// GCP project for vertex mode
+    #[arg(long, value_name = "PROJECT")]
+    pub vertex_project: Option<String>,
+
+    /// Vertex region for vertex mode [default: us-east5]
+    #[arg(long, value_name = "REGION")]
+    pub vertex_region: Option<String>,
+
+    /// Where the gateway key comes from
+    #[arg(long, value_enum)]
+    pub key_source: Option<KeySourceArg>,
+
+    /// Vault address [default: $VAULT_ADDR]
+    #[arg(long, value_name = "URL")]
+    pub vault_addr: Option<String>,
+
+    /// Vault KV mount [default: secret]
+    #[arg(long, value_name = "MOUNT")]
+    pub vault_mount: Option<String>,
+
+    /// Vault secret path inside the mount
+    #[arg(long, value_name = "PATH")]
+    pub vault_path: Option<String>,
+
+    /// Field of the Vault secret holding the key [default: api_key]
+    #[arg(long, value_name = "FIELD")]
+    pub vault_field: Option<String>,
+
+    /// Vault auth method [default: token]
+    #[arg(long, value_enum)]
+    pub vault_auth: Option<VaultAuthArg>,
+
+    /// JWT signing algorithm, e.g. HS256, RS256, ES256, EdDSA
+    #[arg(long, value_name = "ALG")]
+    pub jwt_algorithm: Option<String>,
+
+    /// Environment variable holding the JWT signing secret
+    #[arg(long, value_name = "VAR")]
+    pub jwt_secret_env: Option<String>,
+
+    /// PEM file holding the JWT signing key
+    #[arg(long, value_name = "FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+
+    /// Lifetime of each minted JWT, e.g. 1h
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub jwt_ttl: Option<Duration>,
+
+    /// Extra JWT claim k=v (repeatable; templates {user} {host} {profile} {env:VAR})
+    #[arg(long = "jwt-claim", value_name = "K=V")]
+    pub jwt_claims: Vec<String>,
+
+    /// Command that prints the key (key source `command`)
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+
+    /// Environment variable holding the key (key source `env`)
+    #[arg(long, value_name = "VAR")]
+    pub env_var: Option<String>,
+
+    /// Which Claude Code settings file to write
+    #[arg(long, value_enum)]
+    pub scope: Option<InitScopeArg>,
+
+    /// Do not run `ccgw doctor` at the end
+    #[arg(long)]
+    pub no_doctor: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List profiles (the default is marked)
+    List,
+    /// Show a profile as TOML (never a secret)
+    Show {
+        /// Profile name [default: the selected profile]
+        name: Option<String>,
+    },
+    /// Make NAME the default profile and rewrite the settings ccgw wrote for the previous one
+    Use {
+        /// Profile name
+        name: String,
+    },
+    /// Remove a profile from the config file
+    Remove {
+        /// Profile name
+        name: String,
+    },
+}
+
+/// Output formats of `ccgw env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Nu,
+    Dotenv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Output syntax [default: detected from $SHELL]
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellArg>,
+
+    /// Print commands that unset the profile's variables instead
+    #[arg(long, conflicts_with = "with_key")]
+    pub unset: bool,
+
+    /// Also export the key itself as ANTHROPIC_AUTH_TOKEN (for tools without apiKeyHelper)
+    #[arg(long)]
+    pub with_key: bool,
+}
+
+/// Which settings file a `settings` command acts on.
+#[derive(Debug, Args)]
+pub struct SettingsTarget {
+    /// Settings scope
+    #[arg(long, value_enum, default_value = "user", conflicts_with = "file")]
+    pub scope: ScopeArg,
+
+    /// A settings file by path instead of a scope
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Merge the profile into a settings file (only the keys ccgw owns)
+    Write {
+        #[command(flatten)]
+        target: SettingsTarget,
+        /// Print the diff and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Undo exactly what ccgw wrote to a settings file
+    Remove {
+        #[command(flatten)]
+        target: SettingsTarget,
+        /// Print the diff and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show each layer's gateway-relevant keys
+    Show {
+        /// Show the effective value of each key and the layer it comes from
+        #[arg(long)]
+        effective: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Fetch from the source and neither read nor write the cache
+    #[arg(long, conflicts_with = "refresh")]
+    pub no_cache: bool,
+
+    /// Fetch from the source and update the cache
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret read from stdin in the OS keyring
+    Set {
+        /// Store the JWT signing key instead of the gateway key
+        #[arg(long)]
+        jwt_signing_key: bool,
+    },
+    /// Delete the profile's secret from the OS keyring
+    Delete {
+        /// Delete the JWT signing key instead of the gateway key
+        #[arg(long)]
+        jwt_signing_key: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Show cached keys: profile, source, age, expiry (never the key)
+    Status,
+    /// Drop the cached key of the profile, or of every profile with --all
+    Clear {
+        /// Drop every cached key
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print one JSON object instead of the checklist
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also send a streamed 1-token /v1/messages request
+    #[arg(long)]
+    pub live: bool,
+
+    /// Time limit for each network step
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Run only these checks (by id)
+    #[arg(long, value_name = "CHECK", num_args = 1..)]
+    pub only: Vec<String>,
+}
+
+/// Shells `ccgw completions` can generate for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write ccgw.1 and one page per subcommand here instead of printing ccgw.1
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

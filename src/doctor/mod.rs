@@ -1,0 +1,1 @@
+//! `ccgw doctor`: checks, probes and the report.

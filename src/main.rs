@@ -1,0 +1,26 @@
+//! ccgw: put Claude Code behind an LLM gateway and keep it authenticated.
+//!
+//! Parse, dispatch, map errors to exit codes; the work is in `cmd/`.
+
+mod claude_settings;
+mod cli;
+mod cmd;
+mod config;
+mod doctor;
+mod error;
+mod fsutil;
+mod key;
+mod plan;
+mod shell;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => ExitCode::from(error::report(&err)),
+    }
+}

@@ -1,0 +1,302 @@
+//! The plan: one pure function from a profile to the exact variables Claude Code needs, in a
+//! stable order, plus the `apiKeyHelper` command. `env`, `settings`, `exec` and `doctor` all use
+//! it; nothing else decides which variables a mode sets.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{self, Mode, Profile};
+use crate::shell;
+
+/// Variables that carry a credential and would beat `apiKeyHelper` in Claude Code.
+pub const COMPETING_CREDENTIALS: [&str; 2] = ["ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"];
+
+/// Every variable a plan can set, in any mode. `--unset` and mode switches use this list so
+/// that no variable of a previous mode is left behind.
+pub const ALL_PLAN_VARS: &[&str] = &[
+    "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "ANTHROPIC_BEDROCK_BASE_URL",
+    "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+    "AWS_REGION",
+    "CLAUDE_CODE_USE_VERTEX",
+    "ANTHROPIC_VERTEX_BASE_URL",
+    "CLAUDE_CODE_SKIP_VERTEX_AUTH",
+    "ANTHROPIC_VERTEX_PROJECT_ID",
+    "CLOUD_ML_REGION",
+    "CLAUDE_CODE_API_KEY_HELPER_TTL_MS",
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY",
+    "NODE_EXTRA_CA_CERTS",
+    "CLAUDE_CODE_CLIENT_CERT",
+    "CLAUDE_CODE_CLIENT_KEY",
+];
+
+/// How the `apiKeyHelper` command names ccgw.
+#[derive(Debug, Clone)]
+pub struct HelperSpec {
+    /// The program: the absolute path of the running binary, or plain `ccgw` for files shared
+    /// in git where a path would be one developer's.
+    pub program: String,
+    /// The config file, when the user chose one: the helper must read the same file.
+    pub config: Option<PathBuf>,
+}
+
+impl HelperSpec {
+    /// The running binary by absolute path (user and local scope, `--file`, `exec`).
+    pub fn this_binary(config: &config::ConfigPath) -> Self {
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.canonicalize().ok())
+            .map_or_else(|| "ccgw".to_owned(), |p| p.display().to_string());
+        Self {
+            program,
+            config: config.explicit.then(|| config.path.clone()),
+        }
+    }
+
+    /// `ccgw` from PATH (project scope, shared in git).
+    pub fn on_path(config: &config::ConfigPath) -> Self {
+        Self {
+            program: "ccgw".into(),
+            config: config.explicit.then(|| config.path.clone()),
+        }
+    }
+}
+
+/// What Claude Code needs: ordered variables and the helper command line (run by `/bin/sh -c`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayEnv {
+    pub vars: Vec<(String, String)>,
+    pub api_key_helper: String,
+}
+
+impl GatewayEnv {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `CLAUDE_CODE_API_KEY_HELPER_TTL_MS` for a key lifetime. The rule: Claude Code re-asks after a
+/// quarter of the lifetime, and ccgw refreshes once half of it has passed (see `key::cache`), so
+/// every key Claude Code holds still has at least a quarter of its lifetime left when it asks
+/// again — Claude Code keeps sending the old key while a refresh runs.
+pub fn helper_ttl(lifetime: Duration) -> Duration {
+    lifetime / 4
+}
+
+/// The plan for `profile` (named `name`).
+pub fn plan(name: &str, profile: &Profile, helper: &HelperSpec) -> GatewayEnv {
+    let base = profile.gateway_base();
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut set = |k: &str, v: String| vars.push((k.to_owned(), v));
+    match profile.mode {
+        Mode::Unified => set("ANTHROPIC_BASE_URL", base.to_owned()),
+        Mode::Anthropic => set("ANTHROPIC_BASE_URL", format!("{base}/anthropic")),
+        Mode::Bedrock => {
+            set("CLAUDE_CODE_USE_BEDROCK", "1".into());
+            set("ANTHROPIC_BEDROCK_BASE_URL", format!("{base}/bedrock"));
+            set("CLAUDE_CODE_SKIP_BEDROCK_AUTH", "1".into());
+            if let Some(b) = &profile.bedrock {
+                set("AWS_REGION", b.region.clone());
+            }
+        }
+        Mode::Vertex => {
+            set("CLAUDE_CODE_USE_VERTEX", "1".into());
+            set("ANTHROPIC_VERTEX_BASE_URL", format!("{base}/vertex_ai/v1"));
+            set("CLAUDE_CODE_SKIP_VERTEX_AUTH", "1".into());
+            if let Some(v) = &profile.vertex {
+                set("ANTHROPIC_VERTEX_PROJECT_ID", v.project.clone());
+                let region = v.region.as_deref().unwrap_or(config::DEFAULT_VERTEX_REGION);
+                set("CLOUD_ML_REGION", region.to_owned());
+            }
+        }
+    }
+    let ttl_ms = helper_ttl(profile.key_lifetime()).as_millis();
+    set("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", ttl_ms.to_string());
+    if let Some(m) = &profile.model {
+        set("ANTHROPIC_MODEL", m.clone());
+    }
+    let tiers = [
+        ("ANTHROPIC_DEFAULT_OPUS_MODEL", &profile.models.opus),
+        ("ANTHROPIC_DEFAULT_SONNET_MODEL", &profile.models.sonnet),
+        ("ANTHROPIC_DEFAULT_HAIKU_MODEL", &profile.models.haiku),
+    ];
+    for (var, model) in tiers {
+        if let Some(m) = model {
+            set(var, m.clone());
+        }
+    }
+    if !profile.headers.is_empty() {
+        let lines: Vec<String> = profile
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        set("ANTHROPIC_CUSTOM_HEADERS", lines.join("\n"));
+    }
+    if profile.model_discovery {
+        set("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY", "1".into());
+    }
+    if let Some(tls) = &profile.tls {
+        let paths = [
+            ("NODE_EXTRA_CA_CERTS", &tls.ca_file),
+            ("CLAUDE_CODE_CLIENT_CERT", &tls.client_cert),
+            ("CLAUDE_CODE_CLIENT_KEY", &tls.client_key),
+        ];
+        for (var, path) in paths {
+            if let Some(p) = path {
+                set(var, p.display().to_string());
+            }
+        }
+    }
+    for (k, v) in &profile.env {
+        // An extra variable the plan already set replaces it in place: one value per name.
+        if let Some(slot) = vars.iter_mut().find(|(name, _)| name == k) {
+            slot.1 = v.clone();
+        } else {
+            vars.push((k.clone(), v.clone()));
+        }
+    }
+    GatewayEnv {
+        vars,
+        api_key_helper: helper_command(name, helper),
+    }
+}
+
+/// `'/abs/ccgw' key --profile NAME` (quoted for `/bin/sh` only where needed).
+fn helper_command(name: &str, helper: &HelperSpec) -> String {
+    let mut words = vec![shell::quote_posix(&helper.program)];
+    if let Some(config) = &helper.config {
+        words.push("--config".into());
+        words.push(shell::quote_posix(&config.display().to_string()));
+    }
+    words.extend(["key".into(), "--profile".into(), shell::quote_posix(name)]);
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn profile(extra: &str) -> Profile {
+        let text = format!(
+            "[profiles.p]\ngateway = \"http://gw:4000/\"\nkey_ttl = \"40m\"\n{extra}\n[profiles.p.key]\nsource = \"env\"\nvar = \"K\"\n"
+        );
+        config::parse(Path::new("t.toml"), &text).unwrap().profiles["p"].clone()
+    }
+
+    fn helper() -> HelperSpec {
+        HelperSpec {
+            program: "/opt/my tools/ccgw".into(),
+            config: None,
+        }
+    }
+
+    fn names(env: &GatewayEnv) -> Vec<&str> {
+        env.vars.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn unified_sets_the_base_url_and_ttl() {
+        let env = plan("p", &profile(""), &helper());
+        assert_eq!(
+            names(&env),
+            ["ANTHROPIC_BASE_URL", "CLAUDE_CODE_API_KEY_HELPER_TTL_MS"]
+        );
+        assert_eq!(env.get("ANTHROPIC_BASE_URL"), Some("http://gw:4000"));
+        assert_eq!(env.get("CLAUDE_CODE_API_KEY_HELPER_TTL_MS"), Some("600000"));
+        assert_eq!(env.api_key_helper, "'/opt/my tools/ccgw' key --profile p");
+    }
+
+    #[test]
+    fn anthropic_appends_the_route() {
+        let env = plan("p", &profile("mode = \"anthropic\""), &helper());
+        assert_eq!(
+            env.get("ANTHROPIC_BASE_URL"),
+            Some("http://gw:4000/anthropic")
+        );
+    }
+
+    #[test]
+    fn bedrock_sets_the_pass_through() {
+        let env = plan(
+            "p",
+            &profile("mode = \"bedrock\"\nbedrock = { region = \"eu-west-1\" }"),
+            &helper(),
+        );
+        assert_eq!(
+            names(&env)[..4],
+            [
+                "CLAUDE_CODE_USE_BEDROCK",
+                "ANTHROPIC_BEDROCK_BASE_URL",
+                "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+                "AWS_REGION"
+            ]
+        );
+        assert_eq!(
+            env.get("ANTHROPIC_BEDROCK_BASE_URL"),
+            Some("http://gw:4000/bedrock")
+        );
+        assert_eq!(env.get("AWS_REGION"), Some("eu-west-1"));
+        assert_eq!(env.get("ANTHROPIC_BASE_URL"), None);
+    }
+
+    #[test]
+    fn vertex_defaults_the_region() {
+        let env = plan(
+            "p",
+            &profile("mode = \"vertex\"\nvertex = { project = \"proj\" }"),
+            &helper(),
+        );
+        assert_eq!(
+            env.get("ANTHROPIC_VERTEX_BASE_URL"),
+            Some("http://gw:4000/vertex_ai/v1")
+        );
+        assert_eq!(env.get("ANTHROPIC_VERTEX_PROJECT_ID"), Some("proj"));
+        assert_eq!(env.get("CLOUD_ML_REGION"), Some("us-east5"));
+        assert_eq!(env.get("CLAUDE_CODE_SKIP_VERTEX_AUTH"), Some("1"));
+    }
+
+    #[test]
+    fn models_headers_and_extra_env() {
+        let env = plan(
+            "p",
+            &profile(
+                "model = \"m\"\nmodels = { haiku = \"h\" }\nheaders = { \"x-team\" = \"eng\", \"x-b\" = \"2\" }\nenv = { DISABLE_PROMPT_CACHING = \"1\", ANTHROPIC_MODEL = \"override\" }\nmodel_discovery = true",
+            ),
+            &helper(),
+        );
+        assert_eq!(env.get("ANTHROPIC_MODEL"), Some("override"));
+        assert_eq!(env.get("ANTHROPIC_DEFAULT_HAIKU_MODEL"), Some("h"));
+        assert_eq!(
+            env.get("ANTHROPIC_CUSTOM_HEADERS"),
+            Some("x-team: eng\nx-b: 2")
+        );
+        assert_eq!(
+            env.get("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"),
+            Some("1")
+        );
+        assert_eq!(env.vars.last().unwrap().0, "DISABLE_PROMPT_CACHING");
+    }
+
+    #[test]
+    fn helper_names_an_explicit_config() {
+        let h = HelperSpec {
+            program: "ccgw".into(),
+            config: Some("/etc/ccgw it.toml".into()),
+        };
+        assert_eq!(
+            plan("p", &profile(""), &h).api_key_helper,
+            "ccgw --config '/etc/ccgw it.toml' key --profile p"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The one integration-test binary: every suite is a module here, sharing `common::TestEnv`.
+
+mod common;
+
+mod cli;
