@@ -1,1 +1,245 @@
-//! Claude Code settings files: layers, the pure merge of ccgw's keys, and the undo record.
+//! Claude Code settings files: where each layer lives, reading them, and (in `merge`) the pure
+//! merge of ccgw's keys with its undo record.
+//!
+//! Precedence, lowest first: user < project < local < managed (Claude Code's own order;
+//! `--settings` sits between local and managed). A settings `env` value beats a shell export.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+/// Overrides the managed-settings directory (tests, packaging, unusual installs).
+pub const MANAGED_DIR_VAR: &str = "CCGW_MANAGED_DIR";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    User,
+    Project,
+    Local,
+    Managed,
+}
+
+impl Scope {
+    /// Lowest precedence first.
+    pub const ALL: [Scope; 4] = [Scope::User, Scope::Project, Scope::Local, Scope::Managed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::User => "user",
+            Scope::Project => "project",
+            Scope::Local => "local",
+            Scope::Managed => "managed",
+        }
+    }
+}
+
+/// Claude Code's user directory: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn claude_user_dir() -> Option<PathBuf> {
+    match std::env::var_os("CLAUDE_CONFIG_DIR") {
+        Some(d) if !d.is_empty() => Some(PathBuf::from(d)),
+        _ => dirs::home_dir().map(|h| h.join(".claude")),
+    }
+}
+
+/// The managed-settings directory of this OS (or `$CCGW_MANAGED_DIR`).
+pub fn managed_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os(MANAGED_DIR_VAR).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/ClaudeCode")
+    } else if cfg!(windows) {
+        PathBuf::from(r"C:\Program Files\ClaudeCode")
+    } else {
+        PathBuf::from("/etc/claude-code")
+    }
+}
+
+/// The files of one layer, in the order Claude Code merges them. Managed settings are
+/// `managed-settings.json` then the `managed-settings.d/*.json` drop-ins, alphabetically
+/// (hidden and non-JSON files ignored).
+pub fn layer_files(scope: Scope, cwd: &Path) -> Vec<PathBuf> {
+    match scope {
+        Scope::User => claude_user_dir()
+            .map(|d| d.join("settings.json"))
+            .into_iter()
+            .collect(),
+        Scope::Project => vec![cwd.join(".claude").join("settings.json")],
+        Scope::Local => vec![cwd.join(".claude").join("settings.local.json")],
+        Scope::Managed => {
+            let dir = managed_dir();
+            let mut files = vec![dir.join("managed-settings.json")];
+            let mut dropins: Vec<PathBuf> = std::fs::read_dir(dir.join("managed-settings.d"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    !name.starts_with('.') && name.ends_with(".json")
+                })
+                .collect();
+            dropins.sort();
+            files.extend(dropins);
+            files
+        }
+    }
+}
+
+/// One settings file as read.
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    pub scope: Scope,
+    pub path: PathBuf,
+    pub state: FileState,
+}
+
+#[derive(Debug, Clone)]
+pub enum FileState {
+    Missing,
+    /// Parsed; a JSON object.
+    Ok(Map<String, Value>),
+    /// Unreadable, invalid JSON, or not an object: the reason.
+    Invalid(String),
+}
+
+impl SettingsFile {
+    pub fn read(scope: Scope, path: PathBuf) -> Self {
+        let state = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Missing,
+            Err(e) => FileState::Invalid(format!("could not read: {e}")),
+            Ok(text) => match parse_object(&text) {
+                Ok(map) => FileState::Ok(map),
+                Err(e) => FileState::Invalid(e),
+            },
+        };
+        Self { scope, path, state }
+    }
+
+    pub fn doc(&self) -> Option<&Map<String, Value>> {
+        match &self.state {
+            FileState::Ok(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The `env` block's string values (numbers coerced, as Claude Code does).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let Some(Value::Object(env)) = self.doc().and_then(|d| d.get("env")) else {
+            return Vec::new();
+        };
+        env.iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                Value::Number(n) => Some((k.clone(), n.to_string())),
+                Value::Bool(b) => Some((k.clone(), b.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn api_key_helper(&self) -> Option<&str> {
+        self.doc()
+            .and_then(|d| d.get("apiKeyHelper"))
+            .and_then(Value::as_str)
+    }
+}
+
+/// Parse a settings document: valid JSON and an object, else the reason.
+pub fn parse_object(text: &str) -> Result<Map<String, Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("the document is not a JSON object".into()),
+        Err(e) => Err(format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        )),
+    }
+}
+
+/// Every settings file Claude Code would read from `cwd`, lowest precedence first.
+pub fn read_layers(cwd: &Path) -> Vec<SettingsFile> {
+    Scope::ALL
+        .iter()
+        .flat_map(|&scope| {
+            layer_files(scope, cwd)
+                .into_iter()
+                .map(move |p| SettingsFile::read(scope, p))
+        })
+        .collect()
+}
+
+/// Where a value Claude Code will see comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Shell,
+    File { scope: Scope, path: PathBuf },
+}
+
+/// The effective value of env variable `name` for Claude Code started in `cwd` with `shell`
+/// as its inherited environment: the highest layer that sets it, else the shell.
+pub fn effective_env(
+    layers: &[SettingsFile],
+    shell_value: Option<&str>,
+    name: &str,
+) -> Option<(String, Origin)> {
+    let from_files = layers.iter().rev().find_map(|f| {
+        f.env().into_iter().find(|(k, _)| k == name).map(|(_, v)| {
+            (
+                v,
+                Origin::File {
+                    scope: f.scope,
+                    path: f.path.clone(),
+                },
+            )
+        })
+    });
+    from_files.or_else(|| shell_value.map(|v| (v.to_owned(), Origin::Shell)))
+}
+
+/// The effective `apiKeyHelper` and the file it comes from.
+pub fn effective_helper(layers: &[SettingsFile]) -> Option<(String, Scope, PathBuf)> {
+    layers.iter().rev().find_map(|f| {
+        f.api_key_helper()
+            .map(|h| (h.to_owned(), f.scope, f.path.clone()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(scope: Scope, json: &str) -> SettingsFile {
+        SettingsFile {
+            scope,
+            path: PathBuf::from(scope.as_str()),
+            state: FileState::Ok(parse_object(json).unwrap()),
+        }
+    }
+
+    #[test]
+    fn higher_layer_wins_and_shell_is_last() {
+        let layers = [
+            file(Scope::User, r#"{"env":{"A":"user","N":5}}"#),
+            file(Scope::Local, r#"{"env":{"A":"local"}}"#),
+        ];
+        assert_eq!(effective_env(&layers, Some("sh"), "A").unwrap().0, "local");
+        assert_eq!(effective_env(&layers, None, "N").unwrap().0, "5");
+        assert_eq!(
+            effective_env(&layers, Some("sh"), "B").unwrap().1,
+            Origin::Shell
+        );
+        assert!(effective_env(&layers, None, "B").is_none());
+    }
+
+    #[test]
+    fn refuses_non_objects() {
+        assert!(parse_object("[1]").is_err());
+        assert!(parse_object("{").unwrap_err().contains("line 1"));
+        assert!(parse_object("").unwrap().is_empty());
+    }
+}

@@ -57,3 +57,14 @@ fn missing_profile_is_a_config_error() {
     assert!(err.contains("profile `nope` does not exist"), "{err}");
     assert!(err.contains("hint: known profiles: work"), "{err}");
 }
+
+#[test]
+fn openbao_harness_counts_reads() {
+    let bao = crate::common::openbao::OpenBao::start();
+    bao.run(&["kv", "put", "secret/gw", "api_key=sk-test-harness"]);
+    assert_eq!(
+        bao.run(&["kv", "get", "-field=api_key", "secret/gw"]),
+        "sk-test-harness"
+    );
+    assert_eq!(bao.count_requests("secret/data/gw", "read"), 1);
+}
