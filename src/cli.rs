@@ -16,6 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// 4 authentication or key failure. `ccgw exec` exits with the child's code.
 #[derive(Debug, Parser)]
 #[command(name = "ccgw", version, about, long_about, max_term_width = 100)]
+// `ccgw CMD --help` covers it, and without it the man pages and completions list only real commands.
+#[command(disable_help_subcommand = true)]
 pub struct Cli {
     /// Config file to use [default: <config dir>/ccgw/config.toml]
     #[arg(long, global = true, env = "CCGW_CONFIG", value_name = "FILE")]
