@@ -573,6 +573,21 @@ mod tests {
     }
 
     #[test]
+    fn keys_added_after_ccgw_keep_their_order() {
+        let w = write(Some("{\n  \"x\": 1\n}\n"), UNIFIED, None);
+        let mut doc = parse_document(w.text.as_deref().unwrap()).unwrap();
+        doc.insert("y".into(), 2.into());
+        doc.insert("z".into(), 3.into());
+        let out = unmerge(Some(&render(&doc)), w.record.as_ref().unwrap()).unwrap();
+        let keys: Vec<String> = parse_document(&out.text.unwrap())
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["x", "y", "z"]);
+    }
+
+    #[test]
     fn mode_switch_restores_stale_keys() {
         let original = "{\n  \"env\": {\n    \"AWS_REGION\": \"us-west-2\"\n  }\n}\n";
         let bedrock = [
@@ -636,6 +651,44 @@ mod tests {
         }
         let bad = gw(&[("ANTHROPIC_API_KEY", "x")]);
         assert!(matches!(merge(None, &bad, None), Err(Refusal::Plan(_))));
+    }
+
+    proptest::proptest! {
+        /// Any document of other keys (plus, maybe, values in ccgw's slots) comes back
+        /// byte-for-byte after write then remove, and writing twice equals writing once.
+        #[test]
+        fn write_remove_round_trips(
+            top in proptest::collection::vec(("[a-z]{1,6}", "\\PC{0,8}"), 0..6),
+            env in proptest::collection::vec(("[A-Z_]{1,8}", "\\PC{0,8}"), 0..6),
+            base in proptest::option::of("[a-z:/.]{1,12}"),
+            helper in proptest::option::of("/[a-z/]{1,12}"),
+        ) {
+            let mut doc = Map::new();
+            for (k, v) in top {
+                doc.insert(k, Value::String(v));
+            }
+            let mut e = Map::new();
+            for (k, v) in env {
+                if !COMPETING_CREDENTIALS.contains(&k.as_str()) {
+                    e.insert(k, Value::String(v));
+                }
+            }
+            if let Some(b) = base {
+                e.insert("ANTHROPIC_BASE_URL".into(), Value::String(b));
+            }
+            if !e.is_empty() {
+                doc.insert("env".into(), Value::Object(e));
+            }
+            if let Some(h) = helper {
+                doc.insert("apiKeyHelper".into(), Value::String(h));
+            }
+            let original = render(&doc);
+            let one = write(Some(&original), UNIFIED, None);
+            let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
+            proptest::prop_assert_eq!(&one.text, &two.text);
+            let back = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();
+            proptest::prop_assert_eq!(back.text.unwrap(), original);
+        }
     }
 
     #[test]

@@ -148,8 +148,14 @@ fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
         (Some(text), _) => {
             fsutil::write_atomic(&target.path, text.as_bytes(), fsutil::PRIVATE_FILE)?
         }
-        (None, Some(_)) => std::fs::remove_file(&target.path)
-            .map_err(|e| not_writable(&target, e.into(), "remove"))?,
+        (None, Some(_)) => std::fs::remove_file(&target.path).map_err(|e| {
+            not_writable(
+                &target.path,
+                target.scope == Some(Scope::Managed),
+                e.into(),
+                "remove",
+            )
+        })?,
         (None, None) => {}
     }
     if target.scope != Some(Scope::Managed) {
@@ -197,10 +203,6 @@ fn managed_outcome(gw: &GatewayEnv) -> Result<Outcome> {
 
 fn write_managed(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().expect("the drop-in has a parent");
-    let target = Target {
-        path: path.to_owned(),
-        scope: Some(Scope::Managed),
-    };
     // Every user's Claude Code reads managed settings: the directory and file must be
     // world-readable (0755/0644), unlike ccgw's private files.
     if !dir.is_dir() {
@@ -209,30 +211,27 @@ fn write_managed(path: &Path, text: &str) -> Result<()> {
             .recursive(true)
             .mode(0o755)
             .create(dir)
-            .map_err(|e| not_writable(&target, e.into(), "create"))?;
+            .map_err(|e| not_writable(dir, true, e.into(), "create"))?;
     }
     fsutil::write_atomic(path, text.as_bytes(), 0o644)
-        .map_err(|e| not_writable(&target, e, "write"))
+        .map_err(|e| not_writable(path, true, e, "write"))
 }
 
-/// A managed-settings write without permission: exit 1 and say how to get it.
-fn not_writable(target: &Target, err: anyhow::Error, verb: &str) -> anyhow::Error {
+/// A write without permission: exit 1, and for managed settings say how to get it.
+fn not_writable(path: &Path, managed: bool, err: anyhow::Error, verb: &str) -> anyhow::Error {
     let denied = err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
     });
     if !denied {
-        return err.context(format!("could not {verb} `{}`", target.path.display()));
+        return err.context(format!("could not {verb} `{}`", path.display()));
     }
-    let hint = (target.scope == Some(Scope::Managed)).then(|| {
-        "managed settings belong to root: run `sudo ccgw settings write --scope managed` (with --config for your profile file)".to_owned()
+    let hint = managed.then(|| {
+        "managed settings belong to root: run `sudo ccgw settings write --scope managed` (add `--config /etc/ccgw/config.toml` so every user's helper reads a shared config)".to_owned()
     });
     Failure {
         code: error::code::FAILURE,
-        message: format!(
-            "could not {verb} `{}`: permission denied",
-            target.path.display()
-        ),
+        message: format!("could not {verb} `{}`: permission denied", path.display()),
         hint,
     }
     .into()
@@ -425,6 +424,7 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         }
         match want {
             Some(w) if !ok => writeln!(out, "  (profile: {})", w.replace('\n', "\\n"))?,
+            None if !ok => writeln!(out, "  (competes with the apiKeyHelper)")?,
             _ => writeln!(out)?,
         }
     }
