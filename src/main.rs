@@ -11,6 +11,7 @@ mod error;
 mod fsutil;
 mod key;
 mod plan;
+mod settings_merge;
 mod shell;
 
 use std::process::ExitCode;

@@ -1,10 +1,443 @@
-//! `ccgw settings`.
+//! `ccgw settings write | remove | show`: the I/O around `settings_merge` (read, merge, undo
+//! record, atomic write) and the layer report.
 
-use anyhow::Result;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use crate::cli::SettingsCommand;
+use anyhow::{Context, Result};
+
+use crate::claude_settings::{self as cs, Origin, Scope};
+use crate::cli::{ScopeArg, SettingsCommand, SettingsTarget};
 use crate::cmd::Ctx;
+use crate::error::{self, Failure};
+use crate::fsutil;
+use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
+use crate::settings_merge::{self as sm, Outcome, Refusal};
 
-pub fn run(_ctx: &Ctx, _args: SettingsCommand) -> Result<()> {
-    anyhow::bail!("`ccgw settings` is not implemented yet")
+/// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
+/// Claude Code merges `managed-settings.d/*.json` after it, alphabetically, so a file of ccgw's
+/// own adds the gateway keys without the risk of clobbering the admin's policy, and removing
+/// it is just deleting it. `50-` leaves room before and after for the admin's own drop-ins.
+const MANAGED_DROPIN: &str = "managed-settings.d/50-ccgw.json";
+
+pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
+    match cmd {
+        SettingsCommand::Write { target, dry_run } => write(ctx, &target, dry_run),
+        SettingsCommand::Remove { target, dry_run } => remove(&target, dry_run),
+        SettingsCommand::Show { effective } => show(ctx, effective),
+    }
+}
+
+/// The file a command acts on, and its layer when it is one of Claude Code's.
+struct Target {
+    path: PathBuf,
+    scope: Option<Scope>,
+}
+
+fn target(t: &SettingsTarget) -> Result<Target> {
+    if let Some(path) = &t.file {
+        return Ok(Target {
+            path: std::path::absolute(path)?,
+            scope: None,
+        });
+    }
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    let (scope, path) = match t.scope {
+        ScopeArg::User => {
+            let dir = cs::claude_user_dir().ok_or_else(|| {
+                error::config(
+                    "no home directory for Claude Code's user settings",
+                    Some("set HOME or CLAUDE_CONFIG_DIR, or pass --file PATH".into()),
+                )
+            })?;
+            (Scope::User, dir.join("settings.json"))
+        }
+        ScopeArg::Project => (Scope::Project, cwd.join(".claude").join("settings.json")),
+        ScopeArg::Local => (
+            Scope::Local,
+            cwd.join(".claude").join("settings.local.json"),
+        ),
+        ScopeArg::Managed => (Scope::Managed, cs::managed_dir().join(MANAGED_DROPIN)),
+    };
+    Ok(Target {
+        path,
+        scope: Some(scope),
+    })
+}
+
+fn write(ctx: &Ctx, t: &SettingsTarget, dry_run: bool) -> Result<()> {
+    let target = target(t)?;
+    let sel = ctx.select()?;
+    let helper = if target.scope == Some(Scope::Project) {
+        eprintln!(
+            "warning: `{}` is shared in git: the helper is plain `ccgw` from PATH (everyone needs it installed), and Claude Code applies project `env` and `apiKeyHelper` only after the workspace trust dialog",
+            target.path.display()
+        );
+        HelperSpec::on_path(&ctx.config_path)
+    } else {
+        HelperSpec::this_binary(&ctx.config_path)
+    };
+    let gw = plan::plan(&sel.name, sel.profile(), &helper);
+    let existing = read_existing(&target.path)?;
+    let outcome = if target.scope == Some(Scope::Managed) {
+        managed_outcome(&gw)?
+    } else {
+        let prior = sm::load_record(&target.path)?;
+        sm::merge(existing.as_deref(), &gw, prior.as_ref()).map_err(|r| refusal(&target.path, r))?
+    };
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
+    if dry_run {
+        return print_diff(&target.path, existing.as_deref(), outcome.text.as_deref());
+    }
+    let new_text = outcome.text.as_deref().unwrap_or_default();
+    if target.scope == Some(Scope::Managed) {
+        write_managed(&target.path, new_text)?;
+    } else {
+        if let Some(record) = &outcome.record {
+            // The record first: a settings write without its record could never be undone.
+            sm::save_record(&target.path, record)?;
+        }
+        if existing.as_deref() != Some(new_text) {
+            fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
+        }
+    }
+    if existing.as_deref() == Some(new_text) {
+        eprintln!("`{}` is already up to date", target.path.display());
+    } else {
+        eprintln!(
+            "wrote profile `{}` to `{}` (apiKeyHelper and {} env variables)",
+            sel.name,
+            target.path.display(),
+            gw.vars.len()
+        );
+    }
+    warn_other_layers(&target, &gw);
+    Ok(())
+}
+
+fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
+    let target = target(t)?;
+    let existing = read_existing(&target.path)?;
+    let outcome = if target.scope == Some(Scope::Managed) {
+        // ccgw owns the whole drop-in: undoing it is deleting it.
+        Outcome {
+            text: None,
+            record: None,
+            notes: Vec::new(),
+        }
+    } else {
+        let Some(record) = sm::load_record(&target.path)? else {
+            eprintln!(
+                "ccgw has no record of writing `{}`; nothing to remove",
+                target.path.display()
+            );
+            return Ok(());
+        };
+        sm::unmerge(existing.as_deref(), &record).map_err(|r| refusal(&target.path, r))?
+    };
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
+    if dry_run {
+        return print_diff(&target.path, existing.as_deref(), outcome.text.as_deref());
+    }
+    match (&outcome.text, &existing) {
+        (Some(text), Some(old)) if text == old => {}
+        (Some(text), _) => {
+            fsutil::write_atomic(&target.path, text.as_bytes(), fsutil::PRIVATE_FILE)?
+        }
+        (None, Some(_)) => std::fs::remove_file(&target.path).map_err(|e| {
+            not_writable(
+                &target.path,
+                target.scope == Some(Scope::Managed),
+                e.into(),
+                "remove",
+            )
+        })?,
+        (None, None) => {}
+    }
+    if target.scope != Some(Scope::Managed) {
+        sm::delete_record(&target.path)?;
+    }
+    if existing.is_some() {
+        eprintln!("removed ccgw's keys from `{}`", target.path.display());
+    } else {
+        eprintln!(
+            "`{}` does not exist; nothing to remove",
+            target.path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The file's text, `None` when it does not exist.
+fn read_existing(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("could not read `{}`", path.display())),
+    }
+}
+
+/// One line, exit 2, the file untouched.
+fn refusal(path: &Path, r: Refusal) -> anyhow::Error {
+    match r {
+        Refusal::Document(why) => error::config(
+            format!("{}: {why}; ccgw changed nothing", path.display()),
+            None,
+        ),
+        Refusal::Plan(why) => error::config(why, None),
+    }
+}
+
+/// The drop-in holds only ccgw's keys: the plan, nothing else.
+fn managed_outcome(gw: &GatewayEnv) -> Result<Outcome> {
+    let outcome = sm::merge(None, gw, None).map_err(|r| refusal(Path::new(MANAGED_DROPIN), r))?;
+    Ok(Outcome {
+        record: None,
+        ..outcome
+    })
+}
+
+fn write_managed(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().expect("the drop-in has a parent");
+    // Every user's Claude Code reads managed settings: the directory and file must be
+    // world-readable (0755/0644), unlike ccgw's private files.
+    if !dir.is_dir() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(dir)
+            .map_err(|e| not_writable(dir, true, e.into(), "create"))?;
+    }
+    fsutil::write_atomic(path, text.as_bytes(), 0o644)
+        .map_err(|e| not_writable(path, true, e, "write"))
+}
+
+/// A write without permission: exit 1, and for managed settings say how to get it.
+fn not_writable(path: &Path, managed: bool, err: anyhow::Error, verb: &str) -> anyhow::Error {
+    let denied = err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+    });
+    if !denied {
+        return err.context(format!("could not {verb} `{}`", path.display()));
+    }
+    let hint = managed.then(|| {
+        "managed settings belong to root: run `sudo ccgw settings write --scope managed` (add `--config /etc/ccgw/config.toml` so every user's helper reads a shared config)".to_owned()
+    });
+    Failure {
+        code: error::code::FAILURE,
+        message: format!("could not {verb} `{}`: permission denied", path.display()),
+        hint,
+    }
+    .into()
+}
+
+/// A unified diff of what would change, on stdout (the data of `--dry-run`).
+fn print_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+    if old == new {
+        eprintln!("`{}` would not change", path.display());
+        return Ok(());
+    }
+    let diff = similar::TextDiff::from_lines(old, new);
+    let name = path.display().to_string();
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&name, &format!("{name} (ccgw)"))
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Settings elsewhere that would beat or contradict what was just written.
+fn warn_other_layers(target: &Target, gw: &GatewayEnv) {
+    let Ok(cwd) = std::env::current_dir() else {
+        return;
+    };
+    let ours = sm::canonical_path(&target.path);
+    for f in cs::read_layers(&cwd) {
+        if sm::canonical_path(&f.path) == ours {
+            continue;
+        }
+        let where_ = format!("`{}` ({})", f.path.display(), f.scope.as_str());
+        for (name, _) in f.env() {
+            if COMPETING_CREDENTIALS.contains(&name.as_str()) {
+                eprintln!(
+                    "warning: {where_} sets `env.{name}`, which beats the apiKeyHelper; remove it there"
+                );
+            }
+        }
+        let higher = target.scope.is_some_and(|s| f.scope > s);
+        if higher {
+            if let Some(h) = f.api_key_helper().filter(|h| *h != gw.api_key_helper) {
+                eprintln!(
+                    "warning: {where_} sets its own apiKeyHelper `{h}`, which wins over this file"
+                );
+            }
+            for (name, value) in f.env() {
+                if gw.get(&name).is_some_and(|v| v != value) {
+                    eprintln!(
+                        "warning: {where_} sets `env.{name}` to another value, which wins over this file"
+                    );
+                }
+            }
+        }
+    }
+    for name in COMPETING_CREDENTIALS {
+        if std::env::var_os(name).is_some() {
+            eprintln!(
+                "warning: this shell exports `{name}`, which beats the apiKeyHelper in a claude started from it; unset it"
+            );
+        }
+    }
+}
+
+/// `first4…last4`, or stars for a value too short to show any of it.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return "****".into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+fn shown(name: &str, value: &str) -> String {
+    if COMPETING_CREDENTIALS.contains(&name) {
+        mask(value)
+    } else {
+        value.replace('\n', "\\n")
+    }
+}
+
+/// The env names `show` reports: every plan variable, the competing credentials, and the
+/// extra variables of the profile (when there is one).
+fn relevant_vars(plan: Option<&GatewayEnv>) -> Vec<String> {
+    let mut names: Vec<String> = plan::ALL_PLAN_VARS
+        .iter()
+        .chain(COMPETING_CREDENTIALS.iter())
+        .map(|s| (*s).to_owned())
+        .collect();
+    for (k, _) in plan.map(|p| p.vars.as_slice()).unwrap_or_default() {
+        if !names.contains(k) {
+            names.push(k.clone());
+        }
+    }
+    names
+}
+
+fn show(ctx: &Ctx, effective: bool) -> Result<()> {
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    let layers = cs::read_layers(&cwd);
+    // The profile is optional here: `show` is useful before any profile exists.
+    let selected = ctx.select().ok();
+    let gw = selected.as_ref().map(|s| {
+        plan::plan(
+            &s.name,
+            s.profile(),
+            &HelperSpec::this_binary(&ctx.config_path),
+        )
+    });
+    let names = relevant_vars(gw.as_ref());
+    let mut out = std::io::stdout().lock();
+    if !effective {
+        for f in &layers {
+            write!(out, "{} {}", f.scope.as_str(), f.path.display())?;
+            match &f.state {
+                cs::FileState::Missing => writeln!(out, " (missing)")?,
+                cs::FileState::Invalid(why) => writeln!(out, " (invalid: {why})")?,
+                cs::FileState::Ok(_) => {
+                    writeln!(out)?;
+                    if let Some(h) = f.api_key_helper() {
+                        writeln!(out, "  apiKeyHelper = {h}")?;
+                    }
+                    for (k, v) in f.env().iter().filter(|(k, _)| names.contains(k)) {
+                        writeln!(out, "  env.{k} = {}", shown(k, v))?;
+                    }
+                }
+            }
+        }
+        return Ok(out.flush()?);
+    }
+    if let Some(s) = &selected {
+        writeln!(
+            out,
+            "# profile `{}`; `!` marks a value that differs from its plan",
+            s.name
+        )?;
+    }
+    let origin = |o: &Origin| match o {
+        Origin::Shell => "shell".to_owned(),
+        Origin::File { scope, path } => format!("{} {}", scope.as_str(), path.display()),
+    };
+    let helper = cs::effective_helper(&layers);
+    let want_helper = gw.as_ref().map(|g| g.api_key_helper.clone());
+    let on_path = selected.as_ref().map(|s| {
+        plan::plan(&s.name, s.profile(), &HelperSpec::on_path(&ctx.config_path)).api_key_helper
+    });
+    let helper_ok = match (&helper, &want_helper) {
+        (_, None) => true,
+        (Some((h, _, _)), Some(w)) => h == w || Some(h) == on_path.as_ref(),
+        (None, Some(_)) => false,
+    };
+    let mark = |ok: bool| if ok { ' ' } else { '!' };
+    match &helper {
+        Some((h, scope, path)) => writeln!(
+            out,
+            "{} apiKeyHelper = {h}  [{} {}]",
+            mark(helper_ok),
+            scope.as_str(),
+            path.display()
+        )?,
+        None => writeln!(out, "{} apiKeyHelper (unset)", mark(helper_ok))?,
+    }
+    for name in &names {
+        let shell = std::env::var(name).ok();
+        let eff = cs::effective_env(&layers, shell.as_deref(), name);
+        let want = gw.as_ref().and_then(|g| g.get(name));
+        let ok = match (&eff, want) {
+            (Some((v, _)), Some(w)) => v == w,
+            (None, Some(_)) => false,
+            // A competing credential anywhere is a difference from the plan (which has none).
+            (Some(_), None) => gw.is_none() || !COMPETING_CREDENTIALS.contains(&name.as_str()),
+            (None, None) => continue,
+        };
+        match &eff {
+            Some((v, o)) => write!(
+                out,
+                "{} {name} = {}  [{}]",
+                mark(ok),
+                shown(name, v),
+                origin(o)
+            )?,
+            None => write!(out, "{} {name} (unset)", mark(ok))?,
+        }
+        match want {
+            Some(w) if !ok => writeln!(out, "  (profile: {})", w.replace('\n', "\\n"))?,
+            None if !ok => writeln!(out, "  (competes with the apiKeyHelper)")?,
+            _ => writeln!(out)?,
+        }
+    }
+    Ok(out.flush()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_only_the_ends() {
+        assert_eq!(mask("sk-abcdefghijklmnop"), "sk-a…mnop");
+        assert_eq!(mask("short"), "****");
+    }
 }

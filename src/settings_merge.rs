@@ -1,0 +1,704 @@
+//! The settings merger: put a plan's `apiKeyHelper` and `env` variables into a Claude Code
+//! settings document, touching nothing else, and take them out again.
+//!
+//! Peers' worst bug is clobbering `settings.json`; this follows the model users asked for:
+//! - ccgw owns an explicit set of keys (`apiKeyHelper`, the plan's `env` variables); every other
+//!   key, its value and its position stay as they were, new keys are appended;
+//! - an [`UndoRecord`] remembers, per owned key, a SHA-256 fingerprint of what ccgw wrote and the
+//!   value the key held before (never a secret: a previous credential is recorded as "secret,
+//!   not kept"), so `remove` restores exactly the pre-ccgw document when nobody else changed it,
+//!   and leaves alone any key someone changed since;
+//! - a competing `ANTHROPIC_AUTH_TOKEN` / `ANTHROPIC_API_KEY` in the same `env` is cleared (it
+//!   would beat the helper) and not restorable, because restoring it would mean keeping a copy.
+//!
+//! Both functions are pure: text in, text out. `cmd::settings` does the reading and writing.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::fsutil;
+use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
+
+/// The top-level key ccgw owns besides `env` entries.
+const HELPER_KEY: &str = "apiKeyHelper";
+const ENV_KEY: &str = "env";
+/// Bumped when the record's shape changes incompatibly.
+const RECORD_VERSION: u32 = 1;
+
+/// What ccgw changed in one settings file, enough to undo it. Holds fingerprints, never a
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoRecord {
+    pub version: u32,
+    /// The settings file this record belongs to (for humans reading the record).
+    #[serde(default)]
+    pub settings_path: String,
+    /// ccgw created the file: `remove` deletes it when nothing else is left in it.
+    pub created_file: bool,
+    /// ccgw created the `env` object: `remove` drops it when it is empty again.
+    pub created_env: bool,
+    /// Owned keys, in the order ccgw first wrote them.
+    pub entries: Vec<Entry>,
+    /// Competing credentials ccgw cleared (names only: their values are gone for good).
+    #[serde(default)]
+    pub cleared: Vec<String>,
+}
+
+/// One owned key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// `apiKeyHelper` or `env.NAME`.
+    pub key: String,
+    /// SHA-256 (hex) of the compact JSON of the value ccgw wrote.
+    pub written: String,
+    /// What the key held before ccgw first wrote it.
+    pub previous: Previous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Previous {
+    /// The key did not exist.
+    Absent,
+    /// A non-secret value, restored as is.
+    Value { value: Value },
+    /// The key held a secret; ccgw keeps no copy, so `remove` deletes the key instead.
+    Secret,
+}
+
+/// Why a merge cannot go ahead. Either way the file must stay untouched (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The document is not something ccgw can edit safely: the reason, without the path.
+    Document(String),
+    /// The plan itself would break a rule (a credential in `env`).
+    Plan(String),
+}
+
+/// The result of a merge or unmerge.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The new document; `None` means the file should be deleted (ccgw created it and nothing
+    /// else is in it).
+    pub text: Option<String>,
+    /// The record to store (`None` after `unmerge`: there is nothing left to undo).
+    pub record: Option<UndoRecord>,
+    /// One line each for stderr.
+    pub notes: Vec<String>,
+}
+
+/// Where an owned key lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Helper,
+    Env(String),
+}
+
+impl Slot {
+    fn parse(key: &str) -> Option<Slot> {
+        if key == HELPER_KEY {
+            Some(Slot::Helper)
+        } else {
+            key.strip_prefix("env.").map(|n| Slot::Env(n.to_owned()))
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Slot::Helper => HELPER_KEY.to_owned(),
+            Slot::Env(name) => format!("env.{name}"),
+        }
+    }
+
+    fn get<'a>(&self, doc: &'a Map<String, Value>) -> Option<&'a Value> {
+        match self {
+            Slot::Helper => doc.get(HELPER_KEY),
+            Slot::Env(name) => doc.get(ENV_KEY)?.as_object()?.get(name),
+        }
+    }
+
+    /// Set the value; an existing key keeps its position, a new one is appended.
+    fn set(&self, doc: &mut Map<String, Value>, value: Value) {
+        match self {
+            Slot::Helper => {
+                doc.insert(HELPER_KEY.to_owned(), value);
+            }
+            Slot::Env(name) => {
+                let env = doc
+                    .entry(ENV_KEY)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(env) = env {
+                    env.insert(name.clone(), value);
+                }
+            }
+        }
+    }
+
+    /// Remove the key; the others keep their order.
+    fn remove(&self, doc: &mut Map<String, Value>) {
+        match self {
+            Slot::Helper => {
+                doc.shift_remove(HELPER_KEY);
+            }
+            Slot::Env(name) => {
+                if let Some(Value::Object(env)) = doc.get_mut(ENV_KEY) {
+                    env.shift_remove(name);
+                }
+            }
+        }
+    }
+
+    /// Whether the value this key held before ccgw may be copied into the undo record.
+    fn is_secret(&self, value: &Value) -> bool {
+        match self {
+            Slot::Helper => value.as_str().is_some_and(has_literal_key),
+            Slot::Env(name) => {
+                let upper = name.to_ascii_uppercase();
+                COMPETING_CREDENTIALS.contains(&name.as_str())
+                    || ["_TOKEN", "_API_KEY", "_SECRET", "_PASSWORD", "_PASSPHRASE"]
+                        .iter()
+                        .any(|s| upper.ends_with(s))
+                    || (name == "ANTHROPIC_CUSTOM_HEADERS"
+                        && value.as_str().is_some_and(headers_carry_credentials))
+            }
+        }
+    }
+}
+
+/// A helper command that embeds a literal key (`echo sk-…`) must not be copied anywhere.
+fn has_literal_key(command: &str) -> bool {
+    command
+        .split(|c: char| c.is_whitespace() || "'\"=:".contains(c))
+        .any(|w| {
+            (w.starts_with("sk-") && w.len() >= 12)
+                || (w.len() >= 32
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && w.chars().any(|c| c.is_ascii_digit())
+                    && w.chars().any(|c| c.is_ascii_alphabetic()))
+        })
+}
+
+/// `ANTHROPIC_CUSTOM_HEADERS` lines whose header name suggests a credential.
+fn headers_carry_credentials(headers: &str) -> bool {
+    headers.lines().any(|line| {
+        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+        ["auth", "key", "token", "secret", "cookie"]
+            .iter()
+            .any(|s| name.contains(s))
+    })
+}
+
+/// SHA-256 (hex) of the compact JSON of `value`.
+pub fn fingerprint(value: &Value) -> String {
+    sha256_hex(value.to_string().as_bytes())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+/// Parse a settings document ccgw is about to edit: valid JSON, an object, an object `env`, a
+/// string `apiKeyHelper`. Empty text is an empty document.
+pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    let doc = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        Ok(other) => {
+            return Err(Refusal::Document(format!(
+                "not a JSON object (the document is {})",
+                kind(&other)
+            )));
+        }
+        Err(e) => {
+            // serde_json's message ends with " at line L column C"; say it once, our way.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            return Err(Refusal::Document(format!(
+                "invalid JSON at line {}, column {}: {msg}",
+                e.line(),
+                e.column()
+            )));
+        }
+    };
+    if let Some(env) = doc.get(ENV_KEY)
+        && !env.is_object()
+    {
+        return Err(Refusal::Document(format!(
+            "`env` is {}, not an object",
+            kind(env)
+        )));
+    }
+    if let Some(helper) = doc.get(HELPER_KEY)
+        && !helper.is_string()
+    {
+        return Err(Refusal::Document(format!(
+            "`apiKeyHelper` is {}, not a string",
+            kind(helper)
+        )));
+    }
+    Ok(doc)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Pretty-print with 2-space indent and a trailing newline (Claude Code's and most editors'
+/// own format, so a file already in that format only changes where ccgw changed it).
+pub fn render(doc: &Map<String, Value>) -> String {
+    let mut text = serde_json::to_string_pretty(doc).expect("a JSON map always serializes");
+    text.push('\n');
+    text
+}
+
+/// The keys and values a plan owns, in plan order: `apiKeyHelper` first, then `env`.
+fn owned(gw: &GatewayEnv) -> Result<Vec<(Slot, Value)>, Refusal> {
+    let mut out = vec![(Slot::Helper, Value::String(gw.api_key_helper.clone()))];
+    for (name, value) in &gw.vars {
+        if COMPETING_CREDENTIALS.contains(&name.as_str()) {
+            return Err(Refusal::Plan(format!(
+                "the profile sets `{name}`: ccgw never writes a credential into a settings file (the key reaches Claude Code through apiKeyHelper)"
+            )));
+        }
+        out.push((Slot::Env(name.clone()), Value::String(value.clone())));
+    }
+    Ok(out)
+}
+
+fn capture(slot: &Slot, current: Option<&Value>) -> Previous {
+    match current {
+        None => Previous::Absent,
+        Some(v) if slot.is_secret(v) => Previous::Secret,
+        Some(v) => Previous::Value { value: v.clone() },
+    }
+}
+
+/// Put `previous` back, or delete the key when it had none (or held a secret).
+fn restore(slot: &Slot, previous: &Previous, doc: &mut Map<String, Value>) {
+    match previous {
+        Previous::Value { value } => slot.set(doc, value.clone()),
+        Previous::Absent | Previous::Secret => slot.remove(doc),
+    }
+}
+
+fn holds(slot: &Slot, doc: &Map<String, Value>, written: &str) -> bool {
+    slot.get(doc).is_some_and(|v| fingerprint(v) == written)
+}
+
+/// Merge the plan into `existing` (`None`: the file does not exist). `prior` is the undo record
+/// of an earlier write to the same file: its original state is kept, so writing twice equals
+/// writing once.
+pub fn merge(
+    existing: Option<&str>,
+    gw: &GatewayEnv,
+    prior: Option<&UndoRecord>,
+) -> Result<Outcome, Refusal> {
+    let mut doc = parse_document(existing.unwrap_or(""))?;
+    let owned = owned(gw)?;
+    let mut notes = Vec::new();
+    // A record for a file that has since disappeared describes nothing that is still there.
+    let mut record = match (prior, existing) {
+        (Some(r), Some(_)) => r.clone(),
+        _ => UndoRecord {
+            version: RECORD_VERSION,
+            settings_path: String::new(),
+            created_file: existing.is_none(),
+            created_env: !doc.contains_key(ENV_KEY),
+            entries: Vec::new(),
+            cleared: Vec::new(),
+        },
+    };
+
+    // Keys ccgw wrote before that this plan no longer sets (a mode switch, a dropped model):
+    // give them back to their previous owner, unless someone changed them since.
+    let mut kept = Vec::new();
+    for entry in std::mem::take(&mut record.entries) {
+        let Some(slot) = Slot::parse(&entry.key) else {
+            continue;
+        };
+        if owned.iter().any(|(s, _)| *s == slot) {
+            kept.push(entry);
+        } else if holds(&slot, &doc, &entry.written) {
+            restore(&slot, &entry.previous, &mut doc);
+        } else if slot.get(&doc).is_some() {
+            notes.push(format!(
+                "`{}` was changed since ccgw wrote it; left as it is",
+                entry.key
+            ));
+        }
+    }
+    record.entries = kept;
+
+    for (slot, value) in owned {
+        let current = slot.get(&doc);
+        let written = fingerprint(&value);
+        match record.entries.iter_mut().find(|e| e.key == slot.key()) {
+            // Still what ccgw wrote: the original previous value stays the one to restore.
+            Some(e) if holds(&slot, &doc, &e.written) => e.written = written,
+            // Someone changed it since: their value is what `remove` should give back.
+            Some(e) => {
+                e.previous = capture(&slot, current);
+                e.written = written;
+            }
+            None => record.entries.push(Entry {
+                key: slot.key(),
+                written,
+                previous: capture(&slot, current),
+            }),
+        }
+        slot.set(&mut doc, value);
+    }
+
+    if let Some(Value::Object(env)) = doc.get_mut(ENV_KEY) {
+        for name in COMPETING_CREDENTIALS {
+            if env.shift_remove(name).is_some() {
+                notes.push(format!(
+                    "cleared `env.{name}`: it would beat the apiKeyHelper (ccgw keeps no copy of a secret, so `ccgw settings remove` will not restore it)"
+                ));
+                if !record.cleared.iter().any(|c| c == name) {
+                    record.cleared.push(name.to_owned());
+                }
+            }
+        }
+    }
+
+    Ok(Outcome {
+        text: Some(render(&doc)),
+        record: Some(record),
+        notes,
+    })
+}
+
+/// Undo what `record` says ccgw wrote. Keys changed by someone else since are left alone (with
+/// a note); a cleared credential is not restored (ccgw never kept it).
+pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Refusal> {
+    let Some(existing) = existing else {
+        return Ok(Outcome {
+            text: None,
+            record: None,
+            notes: vec!["the file no longer exists; nothing to undo".into()],
+        });
+    };
+    let mut doc = parse_document(existing)?;
+    let mut notes = Vec::new();
+    for entry in &record.entries {
+        let Some(slot) = Slot::parse(&entry.key) else {
+            continue;
+        };
+        if holds(&slot, &doc, &entry.written) {
+            restore(&slot, &entry.previous, &mut doc);
+            if entry.previous == Previous::Secret {
+                notes.push(format!(
+                    "`{}` held a secret before ccgw wrote it; removed, not restored (ccgw keeps no copy)",
+                    entry.key
+                ));
+            }
+        } else if slot.get(&doc).is_some() {
+            notes.push(format!(
+                "`{}` was changed since ccgw wrote it; left as it is",
+                entry.key
+            ));
+        }
+    }
+    if record.created_env
+        && doc
+            .get(ENV_KEY)
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+    {
+        doc.shift_remove(ENV_KEY);
+    }
+    for name in &record.cleared {
+        notes.push(format!(
+            "`env.{name}` was cleared by `ccgw settings write` and is not restored (ccgw keeps no copy of a secret)"
+        ));
+    }
+    let text = (!(record.created_file && doc.is_empty())).then(|| render(&doc));
+    Ok(Outcome {
+        text,
+        record: None,
+        notes,
+    })
+}
+
+/// The undo records' directory: `<state dir>/ccgw/undo` (`$XDG_STATE_HOME`), or the data dir
+/// where the OS has no state dir (macOS).
+pub fn undo_dir() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_dir)
+        .map(|d| d.join("ccgw").join("undo"))
+}
+
+/// The settings file's real path: through symlinks, absolute, canonical as far as it exists.
+pub fn canonical_path(path: &Path) -> PathBuf {
+    let target = fsutil::resolve_symlinks(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Ok(p) = target.canonicalize() {
+        return p;
+    }
+    let absolute = std::path::absolute(&target).unwrap_or(target);
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map_or_else(|_| absolute.clone(), |d| d.join(name)),
+        _ => absolute,
+    }
+}
+
+/// The undo record's file for a settings file: named by the SHA-256 of its canonical path.
+pub fn record_path(settings: &Path) -> Result<PathBuf> {
+    let dir = undo_dir().context("no state or data directory for ccgw's undo records")?;
+    let canonical = canonical_path(settings);
+    let name = sha256_hex(canonical.as_os_str().as_encoded_bytes());
+    Ok(dir.join(format!("{name}.json")))
+}
+
+/// Load the undo record of `settings`, if ccgw wrote one.
+pub fn load_record(settings: &Path) -> Result<Option<UndoRecord>> {
+    let path = record_path(settings)?;
+    let text = match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        other => other.with_context(|| format!("could not read `{}`", path.display()))?,
+    };
+    let record: UndoRecord = serde_json::from_str(&text).map_err(|e| {
+        crate::error::config(
+            format!("undo record `{}` is unreadable: {e}", path.display()),
+            Some("delete it to let ccgw start a new record (remove will then not undo the old write)".into()),
+        )
+    })?;
+    Ok(Some(record))
+}
+
+/// Store the undo record (0600, in 0700 directories).
+pub fn save_record(settings: &Path, record: &UndoRecord) -> Result<()> {
+    let path = record_path(settings)?;
+    let mut record = record.clone();
+    record.settings_path = canonical_path(settings).display().to_string();
+    let mut text = serde_json::to_string_pretty(&record)?;
+    text.push('\n');
+    fsutil::ensure_private_dir(path.parent().expect("record path has a parent"))?;
+    fsutil::write_private(&path, text.as_bytes())
+}
+
+/// Forget the undo record of `settings` (after `remove`).
+pub fn delete_record(settings: &Path) -> Result<()> {
+    let path = record_path(settings)?;
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("could not delete `{}`", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gw(vars: &[(&str, &str)]) -> GatewayEnv {
+        GatewayEnv {
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            api_key_helper: "/bin/ccgw key --profile p".into(),
+        }
+    }
+
+    const UNIFIED: &[(&str, &str)] = &[
+        ("ANTHROPIC_BASE_URL", "http://gw"),
+        ("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", "600000"),
+    ];
+
+    fn write(text: Option<&str>, vars: &[(&str, &str)], prior: Option<&UndoRecord>) -> Outcome {
+        merge(text, &gw(vars), prior).unwrap()
+    }
+
+    #[test]
+    fn write_then_remove_restores_bytes() {
+        let original = "{\n  \"model\": \"opus\",\n  \"env\": {\n    \"FOO\": \"1\",\n    \"ANTHROPIC_BASE_URL\": \"http://old\"\n  },\n  \"z\": [\n    1,\n    {}\n  ]\n}\n";
+        let w = write(Some(original), UNIFIED, None);
+        let text = w.text.unwrap();
+        assert!(
+            text.contains("\"ANTHROPIC_BASE_URL\": \"http://gw\""),
+            "{text}"
+        );
+        assert!(text.ends_with("  \"apiKeyHelper\": \"/bin/ccgw key --profile p\"\n}\n"));
+        let r = unmerge(Some(&text), w.record.as_ref().unwrap()).unwrap();
+        assert_eq!(r.text.unwrap(), original);
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn writing_twice_equals_once() {
+        let original = "{\n  \"a\": 1\n}\n";
+        let one = write(Some(original), UNIFIED, None);
+        let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
+        assert_eq!(one.text, two.text);
+        assert_eq!(one.record, two.record);
+        let r = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();
+        assert_eq!(r.text.unwrap(), original);
+    }
+
+    #[test]
+    fn new_file_and_env_are_removed_again() {
+        let w = write(None, UNIFIED, None);
+        let rec = w.record.unwrap();
+        assert!(rec.created_file && rec.created_env);
+        assert_eq!(unmerge(w.text.as_deref(), &rec).unwrap().text, None);
+        // The user added a key of their own: the file stays, with only that key.
+        let mut doc = parse_document(w.text.as_deref().unwrap()).unwrap();
+        doc.insert("theme".into(), "dark".into());
+        let out = unmerge(Some(&render(&doc)), &rec).unwrap();
+        assert_eq!(out.text.unwrap(), "{\n  \"theme\": \"dark\"\n}\n");
+    }
+
+    #[test]
+    fn keys_added_after_ccgw_keep_their_order() {
+        let w = write(Some("{\n  \"x\": 1\n}\n"), UNIFIED, None);
+        let mut doc = parse_document(w.text.as_deref().unwrap()).unwrap();
+        doc.insert("y".into(), 2.into());
+        doc.insert("z".into(), 3.into());
+        let out = unmerge(Some(&render(&doc)), w.record.as_ref().unwrap()).unwrap();
+        let keys: Vec<String> = parse_document(&out.text.unwrap())
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn mode_switch_restores_stale_keys() {
+        let original = "{\n  \"env\": {\n    \"AWS_REGION\": \"us-west-2\"\n  }\n}\n";
+        let bedrock = [
+            ("CLAUDE_CODE_USE_BEDROCK", "1"),
+            ("AWS_REGION", "eu-west-1"),
+            ("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", "1"),
+        ];
+        let b = write(Some(original), &bedrock, None);
+        let u = write(b.text.as_deref(), UNIFIED, b.record.as_ref());
+        let doc = parse_document(u.text.as_deref().unwrap()).unwrap();
+        let env = doc["env"].as_object().unwrap();
+        assert_eq!(env["AWS_REGION"], "us-west-2");
+        assert!(!env.contains_key("CLAUDE_CODE_USE_BEDROCK"));
+        let r = unmerge(u.text.as_deref(), u.record.as_ref().unwrap()).unwrap();
+        assert_eq!(r.text.unwrap(), original);
+    }
+
+    #[test]
+    fn user_changes_are_kept_on_remove() {
+        let w = write(Some("{}"), UNIFIED, None);
+        let changed = w.text.unwrap().replace("http://gw", "http://mine");
+        let r = unmerge(Some(&changed), w.record.as_ref().unwrap()).unwrap();
+        let text = r.text.unwrap();
+        assert!(text.contains("http://mine"));
+        assert!(!text.contains("apiKeyHelper"));
+        assert!(
+            r.notes[0].contains("env.ANTHROPIC_BASE_URL"),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn competing_credentials_are_cleared_and_never_recorded() {
+        let original = r#"{"env":{"ANTHROPIC_AUTH_TOKEN":"sk-secret-123456","ANTHROPIC_API_KEY":"k2"},"apiKeyHelper":"echo sk-ant-abcdefghijkl"}"#;
+        let w = write(Some(original), UNIFIED, None);
+        let text = w.text.unwrap();
+        assert!(!text.contains("ANTHROPIC_AUTH_TOKEN") && !text.contains("ANTHROPIC_API_KEY"));
+        assert_eq!(w.notes.len(), 2);
+        let rec = serde_json::to_string(&w.record.unwrap()).unwrap();
+        assert!(
+            !rec.contains("sk-secret") && !rec.contains("sk-ant"),
+            "{rec}"
+        );
+        assert!(rec.contains("\"secret\""));
+    }
+
+    #[test]
+    fn refusals() {
+        let g = gw(UNIFIED);
+        for (text, why) in [
+            ("{\n  \"a\": ", "line 2"),
+            ("[]", "not a JSON object"),
+            (r#"{"env": []}"#, "`env` is an array"),
+            (r#"{"apiKeyHelper": 1}"#, "`apiKeyHelper` is a number"),
+        ] {
+            match merge(Some(text), &g, None) {
+                Err(Refusal::Document(m)) => assert!(m.contains(why), "{m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let bad = gw(&[("ANTHROPIC_API_KEY", "x")]);
+        assert!(matches!(merge(None, &bad, None), Err(Refusal::Plan(_))));
+    }
+
+    proptest::proptest! {
+        /// Any document of other keys (plus, maybe, values in ccgw's slots) comes back
+        /// byte-for-byte after write then remove, and writing twice equals writing once.
+        #[test]
+        fn write_remove_round_trips(
+            top in proptest::collection::vec(("[a-z]{1,6}", "\\PC{0,8}"), 0..6),
+            env in proptest::collection::vec(("[A-Z_]{1,8}", "\\PC{0,8}"), 0..6),
+            base in proptest::option::of("[a-z:/.]{1,12}"),
+            helper in proptest::option::of("/[a-z/]{1,12}"),
+        ) {
+            let mut doc = Map::new();
+            for (k, v) in top {
+                doc.insert(k, Value::String(v));
+            }
+            let mut e = Map::new();
+            for (k, v) in env {
+                if !COMPETING_CREDENTIALS.contains(&k.as_str()) {
+                    e.insert(k, Value::String(v));
+                }
+            }
+            if let Some(b) = base {
+                e.insert("ANTHROPIC_BASE_URL".into(), Value::String(b));
+            }
+            if !e.is_empty() {
+                doc.insert("env".into(), Value::Object(e));
+            }
+            if let Some(h) = helper {
+                doc.insert("apiKeyHelper".into(), Value::String(h));
+            }
+            let original = render(&doc);
+            let one = write(Some(&original), UNIFIED, None);
+            let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
+            proptest::prop_assert_eq!(&one.text, &two.text);
+            let back = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();
+            proptest::prop_assert_eq!(back.text.unwrap(), original);
+        }
+    }
+
+    #[test]
+    fn literal_keys_in_helpers_are_secrets() {
+        assert!(has_literal_key("echo sk-ant-api03-abcdef"));
+        assert!(has_literal_key(
+            "printf %s 'abcdefghijklmnopqrstuvwxyz0123456789'"
+        ));
+        assert!(!has_literal_key("/usr/local/bin/get-key.sh --profile work"));
+        assert!(headers_carry_credentials("x-team: a\nX-Api-Key: b"));
+        assert!(!headers_carry_credentials("x-team: a"));
+    }
+}
