@@ -126,8 +126,12 @@ impl Shell {
             // `-v`: only a variable, never a function that happens to have the name.
             Shell::Bash | Shell::Zsh => format!("unset -v {}\n", names.join(" ")),
             // `-g`: the global scope, where inherited and `ccgw env` variables live. Without
-            // it fish would erase a universal variable of the user's for good.
-            Shell::Fish => names.iter().map(|n| format!("set -e -g {n}\n")).collect(),
+            // it fish would erase a universal variable of the user's for good. The `if` keeps
+            // `$status` 0 (a failed `set -e` would be passed on by every later `set`).
+            Shell::Fish => names
+                .iter()
+                .map(|n| format!("if set -q -g {n}; set -e -g {n}; end\n"))
+                .collect(),
             Shell::Powershell => names
                 .iter()
                 .map(|n| format!("$env:{n} = $null\n"))
@@ -221,9 +225,9 @@ fn single_quote_posix(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// fish: printable runs in single quotes, where only `\\` and `\'` are escapes; control
-/// characters outside them as `\xHH`. Each line then holds one whole command, so both
-/// `| source` and `eval (ccgw env)` (which joins lines with spaces) work.
+/// fish: runs in single quotes, where only `\\` and `\'` are escapes; ASCII control
+/// characters outside them as `\xHH`, so that each line holds one whole command. (Other
+/// characters stay raw: fish maps bytes it cannot decode to private-use characters and back.)
 fn quote_fish(s: &str) -> String {
     if s.is_empty() {
         return "''".into();
@@ -258,7 +262,8 @@ fn quote_fish(s: &str) -> String {
 /// them is written by doubling it. Nothing else is special there (`$`, backtick are literal).
 const PWSH_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'];
 
-/// PowerShell: printable runs as single-quoted strings, control characters as `[char]0xHH`,
+/// PowerShell: printable runs as single-quoted strings, control characters (C0, DEL, C1) as
+/// `[char]0xHH`,
 /// joined by `+` (a leading `''` keeps it string concatenation). One line per command, so
 /// `… | Invoke-Expression`, which runs each line on its own, works too.
 ///
@@ -267,7 +272,7 @@ fn quote_powershell(s: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut run = String::new();
     for c in s.chars() {
-        if c.is_ascii_control() {
+        if c.is_control() {
             if !run.is_empty() {
                 parts.push(format!("'{}'", std::mem::take(&mut run)));
             }
@@ -289,7 +294,8 @@ fn quote_powershell(s: &str) -> String {
 }
 
 /// nu: a double-quoted string (no interpolation without a leading `$`) using only the escapes
-/// every nu since 0.80 knows: `\\`, `\"`, `\n`, `\r`, `\t` and `\u{X}` for other controls.
+/// every nu since 0.80 knows: `\\`, `\"`, `\n`, `\r`, `\t` and `\u{X}` for other controls
+/// (C0, DEL, C1), so that each line holds one whole command.
 fn quote_nu(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -299,7 +305,7 @@ fn quote_nu(s: &str) -> String {
             '\n' => out.push_str(r"\n"),
             '\r' => out.push_str(r"\r"),
             '\t' => out.push_str(r"\t"),
-            c if c.is_ascii_control() => write!(out, "\\u{{{:x}}}", c as u32).unwrap(),
+            c if c.is_control() => write!(out, "\\u{{{:x}}}", c as u32).unwrap(),
             c => out.push(c),
         }
     }
@@ -375,7 +381,10 @@ mod tests {
 
     #[test]
     fn nu_escapes_controls() {
-        assert_eq!(quote_nu("a\"b\\c\n\u{1b}$(x)"), r#""a\"b\\c\n\u{1b}$(x)""#);
+        assert_eq!(
+            quote_nu("a\"b\\c\n\u{1b}\u{85}$(x)"),
+            r#""a\"b\\c\n\u{1b}\u{85}$(x)""#
+        );
     }
 
     #[test]

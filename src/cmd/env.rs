@@ -40,13 +40,14 @@ pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
             let fetched = key::fetch(&sel.name, profile)?;
             set_var(&mut vars, TOKEN_VAR, fetched.key);
         }
-        let unset = competing_to_unset(&vars);
-        let text = shell.exports(&vars, &unset)?;
+        let stale = stale_to_unset(&vars);
+        let competing = competing_to_unset(&vars);
+        let text = shell.exports(&vars, &[stale.as_slice(), &competing].concat())?;
 
         let cwd = std::env::current_dir().context("could not read the current directory")?;
         let layers = claude_settings::read_layers(&cwd);
         warn_conflicts(&conflicts(&layers, &vars, &Scope::ALL));
-        note_competing_in_env(shell, &unset);
+        note_unsets_in_env(shell, &stale, &competing);
         if !args.with_key && claude_settings::effective_helper(&layers).is_none() {
             eprintln!(
                 "note: shell exports carry no key and no Claude Code settings file has an `apiKeyHelper`; run `ccgw settings write`, launch with `ccgw exec -- claude`, or add --with-key"
@@ -99,6 +100,22 @@ fn set_var(vars: &mut Vec<(String, String)>, name: &str, value: String) {
     }
 }
 
+/// Plan variables other programs use too. An export leaves them alone when the profile does
+/// not set them (a corporate `NODE_EXTRA_CA_CERTS`, the AWS CLI's region); `--unset` removes
+/// them, as it removes everything `ccgw env` may have set.
+const SHARED_WITH_OTHER_TOOLS: [&str; 2] = ["AWS_REGION", "NODE_EXTRA_CA_CERTS"];
+
+/// Plan variables this plan does not set, to remove before exporting: after a switch from a
+/// bedrock profile `CLAUDE_CODE_USE_BEDROCK=1` would otherwise still route Claude Code to
+/// Bedrock, and another gateway's headers or client certificate would go to this one.
+pub(crate) fn stale_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
+    plan::ALL_PLAN_VARS
+        .iter()
+        .copied()
+        .filter(|n| !SHARED_WITH_OTHER_TOOLS.contains(n) && !vars.iter().any(|(k, _)| k == n))
+        .collect()
+}
+
 /// The competing credentials to remove: all of them but those the output sets itself.
 pub(crate) fn competing_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
     plan::COMPETING_CREDENTIALS
@@ -107,9 +124,24 @@ pub(crate) fn competing_to_unset(vars: &[(String, String)]) -> Vec<&'static str>
         .collect()
 }
 
-fn note_competing_in_env(shell: Shell, unset: &[&str]) {
-    for name in unset {
-        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+fn is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+}
+
+fn note_unsets_in_env(shell: Shell, stale: &[&str], competing: &[&str]) {
+    let stale_set: Vec<String> = stale
+        .iter()
+        .filter(|n| is_set(n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if !stale_set.is_empty() && shell.can_unset() {
+        eprintln!(
+            "note: the output also unsets {} (set in this environment, not used by this profile)",
+            stale_set.join(", ")
+        );
+    }
+    for name in competing {
+        if is_set(name) {
             if shell.can_unset() {
                 eprintln!(
                     "note: `{name}` is set in this environment; the output unsets it because it would beat the apiKeyHelper"
@@ -251,6 +283,15 @@ mod tests {
             competing_to_unset(&vars(&[("A", "1")])),
             plan::COMPETING_CREDENTIALS
         );
+    }
+
+    #[test]
+    fn stale_leaves_this_plan_and_shared_vars_alone() {
+        let stale = stale_to_unset(&vars(&[("ANTHROPIC_BASE_URL", "x")]));
+        assert!(stale.contains(&"CLAUDE_CODE_USE_BEDROCK"));
+        assert!(stale.contains(&"ANTHROPIC_CUSTOM_HEADERS"));
+        assert!(!stale.contains(&"ANTHROPIC_BASE_URL"));
+        assert!(!stale.contains(&"AWS_REGION") && !stale.contains(&"NODE_EXTRA_CA_CERTS"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use crate::claude_settings::{self, Scope};
 use crate::cli::ExecArgs;
 use crate::cmd::Ctx;
-use crate::cmd::env::{competing_to_unset, conflicts, warn_conflicts};
+use crate::cmd::env::{competing_to_unset, conflicts, stale_to_unset, warn_conflicts};
 use crate::error::Failure;
 use crate::plan::{self, GatewayEnv, HelperSpec};
 use crate::shell;
@@ -50,6 +50,11 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
         warn_conflicts(&conflicts(&layers, &gw.vars, &[Scope::Managed]));
     }
     cmd.args(rest);
+    // The child sees exactly this profile's variables: none left from another profile's
+    // `ccgw env` in this shell.
+    for name in stale_to_unset(&gw.vars) {
+        cmd.env_remove(name);
+    }
     for name in competing_to_unset(&gw.vars) {
         if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
             eprintln!(
