@@ -4,3 +4,5 @@ mod common;
 
 mod cli;
 mod env;
+mod exec;
+mod profile;
