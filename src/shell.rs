@@ -263,9 +263,8 @@ fn quote_fish(s: &str) -> String {
 const PWSH_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201a}', '\u{201b}'];
 
 /// PowerShell: printable runs as single-quoted strings, control characters (C0, DEL, C1) as
-/// `[char]0xHH`,
-/// joined by `+` (a leading `''` keeps it string concatenation). One line per command, so
-/// `… | Invoke-Expression`, which runs each line on its own, works too.
+/// `[char]0xHH`, joined by `+` (a leading `''` keeps it string concatenation). One line per
+/// command, so `… | Invoke-Expression`, which runs each line on its own, works too.
 ///
 /// Older PowerShell removes a variable assigned the empty string; that is the shell's limit.
 fn quote_powershell(s: &str) -> String {
