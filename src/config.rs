@@ -498,7 +498,19 @@ impl Editor {
     }
 
     pub fn set_default(&mut self, name: &str) {
-        self.doc["default_profile"] = toml_edit::value(name);
+        match self
+            .doc
+            .get_mut("default_profile")
+            .and_then(toml_edit::Item::as_value_mut)
+        {
+            // Keep the decor: a comment after the old value stays after the new one.
+            Some(v) => {
+                let decor = v.decor().clone();
+                *v = name.into();
+                *v.decor_mut() = decor;
+            }
+            None => self.doc["default_profile"] = toml_edit::value(name),
+        }
     }
 
     pub fn clear_default(&mut self) {

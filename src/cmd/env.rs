@@ -1,10 +1,335 @@
-//! `ccgw env`.
+//! `ccgw env`: the profile's variables as shell exports (`eval "$(ccgw env)"`), or the commands
+//! that remove them again (`--unset`).
+//!
+//! Exports alone carry no key: Claude Code gets it from an `apiKeyHelper` in a settings file,
+//! or from `ANTHROPIC_AUTH_TOKEN` with `--with-key`. So besides the exports this command checks,
+//! on stderr, what would defeat them: a settings `env` value (settings beat the shell in Claude
+//! Code), a competing credential, or no helper at all.
 
-use anyhow::Result;
+use std::io::Write;
+use std::path::PathBuf;
 
+use anyhow::{Context, Result};
+
+use crate::claude_settings::{self, Origin, Scope, SettingsFile};
 use crate::cli::EnvArgs;
 use crate::cmd::Ctx;
+use crate::config::Profile;
+use crate::error;
+use crate::key;
+use crate::plan::{self, HelperSpec};
+use crate::shell::Shell;
 
-pub fn run(_ctx: &Ctx, _args: EnvArgs) -> Result<()> {
-    anyhow::bail!("`ccgw env` is not implemented yet")
+/// The variable `--with-key` exports the key in (Claude Code sends it as a bearer token).
+const TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
+
+pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
+    let shell = resolve_shell(args.shell.map(Shell::from), std::env::var("SHELL").ok())?;
+    let sel = ctx.select()?;
+    let profile = sel.profile();
+    let out = if args.unset {
+        shell.unsets(&unset_names(profile))?
+    } else {
+        let plan = plan::plan(
+            &sel.name,
+            profile,
+            &HelperSpec::this_binary(&ctx.config_path),
+        );
+        let mut vars = plan.vars;
+        if args.with_key {
+            let fetched = key::fetch(&sel.name, profile)?;
+            set_var(&mut vars, TOKEN_VAR, fetched.key);
+        }
+        let stale = stale_to_unset(&vars);
+        let competing = competing_to_unset(&vars);
+        let text = shell.exports(&vars, &[stale.as_slice(), &competing].concat())?;
+
+        let cwd = std::env::current_dir().context("could not read the current directory")?;
+        let layers = claude_settings::read_layers(&cwd);
+        warn_conflicts(&conflicts(&layers, &vars, &Scope::ALL));
+        note_unsets_in_env(shell, &stale, &competing);
+        if !args.with_key && claude_settings::effective_helper(&layers).is_none() {
+            eprintln!(
+                "note: shell exports carry no key and no Claude Code settings file has an `apiKeyHelper`; run `ccgw settings write`, launch with `ccgw exec -- claude`, or add --with-key"
+            );
+        }
+        text
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// `--shell`, else the basename of `$SHELL`.
+fn resolve_shell(flag: Option<Shell>, shell_var: Option<String>) -> Result<Shell> {
+    if let Some(s) = flag {
+        return Ok(s);
+    }
+    let hint = Some(
+        "pass --shell bash|zsh|fish|powershell|nu|dotenv|json (use bash for any POSIX sh)".into(),
+    );
+    match shell_var.filter(|s| !s.is_empty()) {
+        None => Err(error::config(
+            "cannot tell which shell to print for: `SHELL` is not set",
+            hint,
+        )),
+        Some(s) => Shell::detect(&s).ok_or_else(|| {
+            error::config(format!("`SHELL` is `{s}`, which ccgw cannot detect"), hint)
+        }),
+    }
+}
+
+/// Everything `ccgw env` may have exported for this profile, in any mode: the plan's variables
+/// and the profile's extra names.
+fn unset_names(profile: &Profile) -> Vec<&str> {
+    let mut names: Vec<&str> = plan::ALL_PLAN_VARS.to_vec();
+    for name in profile.env.keys() {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Set `name` in place if present (one value per name), else append it.
+fn set_var(vars: &mut Vec<(String, String)>, name: &str, value: String) {
+    match vars.iter_mut().find(|(k, _)| k == name) {
+        Some(slot) => slot.1 = value,
+        None => vars.push((name.to_owned(), value)),
+    }
+}
+
+/// Plan variables other programs use too. An export leaves them alone when the profile does
+/// not set them (a corporate `NODE_EXTRA_CA_CERTS`, the AWS CLI's region); `--unset` removes
+/// them, as it removes everything `ccgw env` may have set.
+const SHARED_WITH_OTHER_TOOLS: [&str; 2] = ["AWS_REGION", "NODE_EXTRA_CA_CERTS"];
+
+/// Plan variables this plan does not set, to remove before exporting: after a switch from a
+/// bedrock profile `CLAUDE_CODE_USE_BEDROCK=1` would otherwise still route Claude Code to
+/// Bedrock, and another gateway's headers or client certificate would go to this one.
+pub(crate) fn stale_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
+    plan::ALL_PLAN_VARS
+        .iter()
+        .copied()
+        .filter(|n| !SHARED_WITH_OTHER_TOOLS.contains(n) && !vars.iter().any(|(k, _)| k == n))
+        .collect()
+}
+
+/// The competing credentials to remove: all of them but those the output sets itself.
+pub(crate) fn competing_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
+    plan::COMPETING_CREDENTIALS
+        .into_iter()
+        .filter(|c| !vars.iter().any(|(k, _)| k == c))
+        .collect()
+}
+
+fn is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+}
+
+fn note_unsets_in_env(shell: Shell, stale: &[&str], competing: &[&str]) {
+    let stale_set: Vec<String> = stale
+        .iter()
+        .filter(|n| is_set(n))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if !stale_set.is_empty() && shell.can_unset() {
+        eprintln!(
+            "note: the output also unsets {} (set in this environment, not used by this profile)",
+            stale_set.join(", ")
+        );
+    }
+    for name in competing {
+        if is_set(name) {
+            if shell.can_unset() {
+                eprintln!(
+                    "note: `{name}` is set in this environment; the output unsets it because it would beat the apiKeyHelper"
+                );
+            } else {
+                eprintln!(
+                    "warning: `{name}` is set in this environment and would beat the apiKeyHelper; unset it ({} output cannot)",
+                    shell.as_str()
+                );
+            }
+        }
+    }
+}
+
+/// Something in a settings file that defeats what ccgw hands Claude Code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Conflict {
+    pub name: String,
+    pub scope: Scope,
+    pub path: PathBuf,
+    /// True: a credential that beats the apiKeyHelper; false: a different value for a variable
+    /// ccgw sets.
+    pub credential: bool,
+}
+
+/// What the settings `layers` would do to `vars`: every variable ccgw sets that the effective
+/// settings layer (one of `scopes`) sets to another value, and every competing credential set
+/// in any layer that ccgw does not set itself. Values are compared, never reported: a settings
+/// `env` may hold a secret.
+pub(crate) fn conflicts(
+    layers: &[SettingsFile],
+    vars: &[(String, String)],
+    scopes: &[Scope],
+) -> Vec<Conflict> {
+    let mut found = Vec::new();
+    for (name, value) in vars {
+        if let Some((theirs, Origin::File { scope, path })) =
+            claude_settings::effective_env(layers, None, name)
+            && scopes.contains(&scope)
+            && theirs != *value
+        {
+            found.push(Conflict {
+                name: name.clone(),
+                scope,
+                path,
+                credential: false,
+            });
+        }
+    }
+    for name in competing_to_unset(vars) {
+        if let Some((theirs, Origin::File { scope, path })) =
+            claude_settings::effective_env(layers, None, name)
+            && !theirs.is_empty()
+        {
+            found.push(Conflict {
+                name: name.to_owned(),
+                scope,
+                path,
+                credential: true,
+            });
+        }
+    }
+    found
+}
+
+pub(crate) fn warn_conflicts(conflicts: &[Conflict]) {
+    for c in conflicts {
+        let (name, file, scope) = (&c.name, c.path.display(), c.scope.as_str());
+        if c.credential {
+            eprintln!(
+                "warning: `{name}` is set in `{file}` ({scope} settings) and beats the apiKeyHelper"
+            );
+            eprintln!("hint: remove `{name}` from that file's `env`");
+        } else {
+            eprintln!(
+                "warning: `{name}` has another value in `{file}` ({scope} settings), and Claude Code prefers it to this one"
+            );
+            eprintln!(
+                "hint: run `ccgw settings write --scope {scope}` to update it, or remove `{name}` from that file's `env`"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claude_settings::{FileState, parse_object};
+
+    fn layer(scope: Scope, json: &str) -> SettingsFile {
+        SettingsFile {
+            scope,
+            path: PathBuf::from(format!("/{}.json", scope.as_str())),
+            state: FileState::Ok(parse_object(json).unwrap()),
+        }
+    }
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn shell_from_flag_then_shell_var() {
+        assert_eq!(
+            resolve_shell(Some(Shell::Json), Some("/bin/zsh".into())).unwrap(),
+            Shell::Json
+        );
+        assert_eq!(
+            resolve_shell(None, Some("/usr/bin/fish".into())).unwrap(),
+            Shell::Fish
+        );
+        for unknown in [None, Some(String::new()), Some("/bin/tcsh".into())] {
+            let err = resolve_shell(None, unknown).unwrap_err();
+            let failure = err.downcast_ref::<error::Failure>().unwrap();
+            assert_eq!(failure.code, error::code::USAGE);
+            assert!(failure.hint.as_deref().unwrap().contains("--shell"));
+        }
+    }
+
+    #[test]
+    fn unset_covers_every_mode_and_the_extra_names() {
+        let text = "[profiles.p]\ngateway = \"http://gw\"\nenv = { EXTRA = \"1\", ANTHROPIC_MODEL = \"m\" }\n[profiles.p.key]\nsource = \"env\"\nvar = \"K\"\n";
+        let file = crate::config::parse(std::path::Path::new("c.toml"), text).unwrap();
+        let names = unset_names(&file.profiles["p"]);
+        assert_eq!(names.len(), plan::ALL_PLAN_VARS.len() + 1);
+        assert_eq!(names.last(), Some(&"EXTRA"));
+        assert!(names.contains(&"CLOUD_ML_REGION"));
+    }
+
+    #[test]
+    fn with_key_token_replaces_and_is_not_unset() {
+        let mut v = vars(&[("A", "1"), (TOKEN_VAR, "old")]);
+        set_var(&mut v, TOKEN_VAR, "new".into());
+        assert_eq!(v, vars(&[("A", "1"), (TOKEN_VAR, "new")]));
+        assert_eq!(competing_to_unset(&v), ["ANTHROPIC_API_KEY"]);
+        assert_eq!(
+            competing_to_unset(&vars(&[("A", "1")])),
+            plan::COMPETING_CREDENTIALS
+        );
+    }
+
+    #[test]
+    fn stale_leaves_this_plan_and_shared_vars_alone() {
+        let stale = stale_to_unset(&vars(&[("ANTHROPIC_BASE_URL", "x")]));
+        assert!(stale.contains(&"CLAUDE_CODE_USE_BEDROCK"));
+        assert!(stale.contains(&"ANTHROPIC_CUSTOM_HEADERS"));
+        assert!(!stale.contains(&"ANTHROPIC_BASE_URL"));
+        assert!(!stale.contains(&"AWS_REGION") && !stale.contains(&"NODE_EXTRA_CA_CERTS"));
+    }
+
+    #[test]
+    fn a_different_value_in_the_winning_layer_conflicts() {
+        let layers = [
+            layer(
+                Scope::User,
+                r#"{"env":{"ANTHROPIC_BASE_URL":"http://other"}}"#,
+            ),
+            layer(Scope::Local, r#"{"env":{"ANTHROPIC_MODEL":"m"}}"#),
+        ];
+        let mine = vars(&[
+            ("ANTHROPIC_BASE_URL", "http://gw"),
+            ("ANTHROPIC_MODEL", "m"),
+        ]);
+        let found = conflicts(&layers, &mine, &Scope::ALL);
+        assert_eq!(
+            found,
+            [Conflict {
+                name: "ANTHROPIC_BASE_URL".into(),
+                scope: Scope::User,
+                path: "/user.json".into(),
+                credential: false,
+            }]
+        );
+        assert!(conflicts(&layers, &mine, &[Scope::Managed]).is_empty());
+    }
+
+    #[test]
+    fn a_credential_in_settings_conflicts_unless_exported() {
+        let layers = [layer(
+            Scope::Project,
+            r#"{"env":{"ANTHROPIC_API_KEY":"sk-x","ANTHROPIC_AUTH_TOKEN":""}}"#,
+        )];
+        let found = conflicts(&layers, &vars(&[("A", "1")]), &Scope::ALL);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].credential && found[0].name == "ANTHROPIC_API_KEY");
+        let exported = vars(&[("ANTHROPIC_API_KEY", "sk-x")]);
+        assert!(conflicts(&layers, &exported, &Scope::ALL).is_empty());
+    }
 }

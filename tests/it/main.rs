@@ -3,6 +3,9 @@
 mod common;
 
 mod cli;
+mod env;
+mod exec;
 mod generated;
 mod install;
+mod profile;
 mod settings;
