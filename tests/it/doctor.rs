@@ -439,3 +439,32 @@ fn an_unknown_check_id_exits_2_listing_the_valid_ones() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn litellm_vertex_route_takes_the_key_but_has_no_provider_credential() {
+    // A real LiteLLM with no Vertex credential answers the rawPredict route with 401 and a
+    // `detail` about its own missing credential: the key was accepted, the provider side is
+    // the gateway's to configure, so this is a warning, not a failure.
+    let proxy = LiteLlm::shared();
+    let env = TestEnv::new();
+    env.write_config(&config(
+        &proxy.base,
+        "vertex",
+        "vertex = { project = \"ccgw-test\", region = \"us-east5\" }",
+    ));
+    let run = doctor(
+        &env,
+        MASTER_KEY,
+        &["--json", "--only", "auth", "passthrough", "models"],
+    );
+    let report = run.json();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(status(&report, "auth"), "pass", "{report:#}");
+    assert_eq!(status(&report, "models"), "skip");
+    assert_eq!(status(&report, "passthrough"), "warn", "{report:#}");
+    let summary = check(&report, "passthrough")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("no working provider credential"),
+        "{summary}"
+    );
+}

@@ -82,19 +82,7 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
             );
         }
     };
-    if matches!(profiles.status, 401 | 403) {
-        return Outcome::fail(
-            format!(
-                "the gateway demands auth on GET …/bedrock/inference-profiles ({}), which Claude Code sends with no credential",
-                profiles.status
-            ),
-            "let the gateway answer GET {gateway}/bedrock/inference-profiles without a key (Claude Code's first Bedrock request carries none), or use unified mode",
-        );
-    }
-    let first = format!(
-        "inference-profiles answers without a key ({})",
-        profiles.status
-    );
+    let profiles_refused = matches!(profiles.status, 401 | 403);
     let model = model_or(input, BEDROCK_DEFAULT_MODEL);
     let body = json!({
         "anthropic_version": "bedrock-2023-05-31",
@@ -115,6 +103,21 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         Ok(a) => judge_route("bedrock invoke", &model, &a),
         Err(p) => Outcome::fail(format!("bedrock invoke: {}", p.summary()), p.hint()),
     };
+    if profiles_refused {
+        return Outcome::fail(
+            format!(
+                "the gateway demands auth on GET …/bedrock/inference-profiles ({}), which Claude Code sends with no credential; {}",
+                profiles.status, invoke.summary
+            ),
+            format!(
+                "let the gateway answer GET {base}/inference-profiles without a key (Claude Code's first Bedrock request carries none), or use unified mode"
+            ),
+        );
+    }
+    let first = format!(
+        "inference-profiles answers without a key ({})",
+        profiles.status
+    );
     Outcome {
         summary: format!("{first}; {}", invoke.summary),
         ..invoke
