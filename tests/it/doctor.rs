@@ -255,8 +255,9 @@ fn x_api_key_only_gateway_passes_unified_and_fails_bedrock() {
     assert_eq!(status(&report, "passthrough"), "fail");
 }
 
-/// Reproduces: a gateway that demands a key on `GET …/bedrock/inference-profiles`. Claude Code
-/// sends that request first and with no credential at all, so its first Bedrock request fails.
+/// Reproduces: a gateway that demands a key on `GET …/bedrock/inference-profiles` (a real LiteLLM
+/// does too, but only with its Bedrock route set up). Claude Code sends that request first and
+/// with no credential at all; it is refused, and Claude Code falls back to built-in model IDs.
 fn profiles_need_auth(req: &Req) -> Resp {
     let authed = req.bearer() == Some(KEY);
     match req.path() {
@@ -272,7 +273,7 @@ fn profiles_need_auth(req: &Req) -> Resp {
 }
 
 #[test]
-fn bedrock_inference_profiles_that_demand_auth_fail() {
+fn bedrock_inference_profiles_that_demand_auth_warn() {
     let gw = FakeGateway::start(profiles_need_auth);
     let env = TestEnv::new();
     env.write_config(&config(
@@ -280,16 +281,20 @@ fn bedrock_inference_profiles_that_demand_auth_fail() {
         "bedrock",
         "bedrock = { region = \"us-east-1\" }",
     ));
+    // A warning, not a failure: measured, Claude Code 2.1.197 goes on to the invoke route after
+    // a 401 here (see the comment in src/doctor/checks/passthrough.rs). --strict fails on it.
     let run = doctor(&env, KEY, &["--json", "--only", "passthrough"]);
     let report = run.json();
-    assert_eq!(run.code, 1, "{report:#}");
-    assert_eq!(status(&report, "passthrough"), "fail");
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(status(&report, "passthrough"), "warn");
     let summary = check(&report, "passthrough")["summary"].as_str().unwrap();
     assert!(
         summary.contains("inference-profiles") && summary.contains("no credential"),
         "{summary}"
     );
     assert!(hint(&report, "passthrough").contains("without a key"));
+    let strict = doctor(&env, KEY, &["--json", "--strict", "--only", "passthrough"]);
+    assert_eq!(strict.code, 1);
 }
 
 /// Reproduces: a gateway (or an Anthropic-compatible upstream behind it) that checks

@@ -103,14 +103,17 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         Ok(a) => judge_route("bedrock invoke", &model, &a),
         Err(p) => Outcome::fail(format!("bedrock invoke: {}", p.summary()), p.hint()),
     };
-    if profiles_refused {
-        return Outcome::fail(
+    // Measured with Claude Code 2.1.197: after a 401 on this unauthenticated GET it goes on to
+    // the invoke route with its built-in model IDs, so a refusal here costs model discovery, not
+    // the session — a warning, unless the invoke route itself fails.
+    if profiles_refused && !invoke.failed() {
+        return Outcome::warn(
             format!(
                 "the gateway demands auth on GET …/bedrock/inference-profiles ({}), which Claude Code sends with no credential; {}",
                 profiles.status, invoke.summary
             ),
             format!(
-                "let the gateway answer GET {base}/inference-profiles without a key (Claude Code's first Bedrock request carries none), or use unified mode"
+                "Claude Code then falls back to its built-in Bedrock model IDs; to let it list inference profiles, answer GET {base}/inference-profiles without a key (its first Bedrock request carries none)"
             ),
         );
     }
