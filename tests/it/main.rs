@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod doctor;
+mod e2e;
 mod env;
 mod exec;
 mod generated;

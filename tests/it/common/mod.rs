@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod claude;
 pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
