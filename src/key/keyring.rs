@@ -2,10 +2,14 @@
 //!
 //! A secret lives under a (service, account) pair: service `ccgw` and account the profile name
 //! unless the profile says otherwise; the JWT signing key of profile `p` under account
-//! `p:jwt-signing-key`. On Linux the default backend is the Secret Service (D-Bus; the items
-//! carry the attributes `service` and `username`, so `secret-tool lookup service ccgw username
-//! work` finds them); the kernel keyring (keyutils) is used only when the profile sets
-//! `backend = "keyutils"`. When the keyring cannot be reached the error names the fix; ccgw never
+//! `p:jwt-signing-key`.
+//!
+//! Backends: the platform's keyring through the `keyring` crate (on Linux the Secret Service
+//! over D-Bus; its items carry the attributes `service` and `username`, so `secret-tool lookup
+//! service ccgw username work` finds them), or, only when the profile sets
+//! `backend = "keyutils"`, the Linux kernel keyring: a `user` key described
+//! `keyring-rs:<account>@<service>` in the user keyring (`@u`), readable by every process of
+//! the user, gone at reboot. When a keyring cannot be used the error names the fix; ccgw never
 //! falls back to a plaintext file.
 
 use anyhow::Result;
@@ -17,12 +21,22 @@ use crate::key::Fetched;
 /// The keyring service every ccgw secret uses unless the profile names another.
 pub const DEFAULT_SERVICE: &str = "ccgw";
 
+const JWT_SUFFIX: &str = ":jwt-signing-key";
+
 /// One secret's place in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub service: String,
     pub account: String,
     pub backend: KeyringBackend,
+}
+
+/// Why a backend operation failed, before it becomes a message.
+enum StoreError {
+    /// No such secret.
+    Missing,
+    /// The keyring itself is unreachable, locked or refused: `locked` picks the hint.
+    Unusable { detail: String, locked: bool },
 }
 
 impl Slot {
@@ -44,38 +58,59 @@ impl Slot {
     }
 
     fn read_or(&self, missing_hint: String) -> Result<String> {
-        match self.entry()?.get_password() {
+        match self.get() {
             Ok(s) if !s.trim().is_empty() => Ok(s),
-            Ok(_) | Err(keyring::Error::NoEntry) => Err(error::auth(
+            Ok(_) | Err(StoreError::Missing) => Err(error::auth(
                 format!("no secret in the keyring for {self}"),
                 Some(missing_hint),
             )),
-            Err(e) => Err(self.unreachable(&e)),
+            Err(e) => Err(self.unusable(e)),
         }
     }
 
     /// Store `secret`, replacing any previous one.
     pub fn store(&self, secret: &str) -> Result<()> {
-        self.entry()?
-            .set_password(secret)
-            .map_err(|e| self.unreachable(&e))
+        self.set(secret).map_err(|e| self.unusable(e))
     }
 
     /// Delete the secret; `Ok(false)` when there was none.
     pub fn delete(&self) -> Result<bool> {
-        match self.entry()?.delete_credential() {
+        match self.remove() {
             Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(self.unreachable(&e)),
+            Err(StoreError::Missing) => Ok(false),
+            Err(e) => Err(self.unusable(e)),
         }
     }
 
-    fn entry(&self) -> Result<keyring::Entry> {
-        let entry = match self.backend {
-            KeyringBackend::Default => keyring::Entry::new(&self.service, &self.account),
-            KeyringBackend::Keyutils => keyutils_entry(&self.service, &self.account)?,
-        };
-        entry.map_err(|e| self.unreachable(&e))
+    fn get(&self) -> Result<String, StoreError> {
+        match self.backend {
+            KeyringBackend::Default => self.entry()?.get_password().map_err(os_error),
+            KeyringBackend::Keyutils => kernel::get(&self.kernel_description()),
+        }
+    }
+
+    fn set(&self, secret: &str) -> Result<(), StoreError> {
+        match self.backend {
+            KeyringBackend::Default => self.entry()?.set_password(secret).map_err(os_error),
+            KeyringBackend::Keyutils => kernel::set(&self.kernel_description(), secret),
+        }
+    }
+
+    fn remove(&self) -> Result<(), StoreError> {
+        match self.backend {
+            KeyringBackend::Default => self.entry()?.delete_credential().map_err(os_error),
+            KeyringBackend::Keyutils => kernel::remove(&self.kernel_description()),
+        }
+    }
+
+    fn entry(&self) -> Result<keyring::Entry, StoreError> {
+        keyring::Entry::new(&self.service, &self.account).map_err(os_error)
+    }
+
+    /// The same description the `keyring` crate's keyutils store uses, so `keyctl` users and
+    /// other keyring-rs programs recognise it.
+    fn kernel_description(&self) -> String {
+        format!("keyring-rs:{}@{}", self.account, self.service)
     }
 
     fn set_hint(&self) -> String {
@@ -88,40 +123,38 @@ impl Slot {
     }
 
     /// The keyring could not be used at all: say why and how to fix it (exit 4).
-    fn unreachable(&self, e: &keyring::Error) -> anyhow::Error {
-        let detail = one_line(e);
-        let hint = match self.backend {
-            KeyringBackend::Keyutils => {
-                "the kernel keyring must be available to this user (`keyctl show @s`)".to_owned()
-            }
+    fn unusable(&self, e: StoreError) -> anyhow::Error {
+        let (detail, locked) = match e {
+            StoreError::Missing => ("no such entry".to_owned(), false),
+            StoreError::Unusable { detail, locked } => (detail, locked),
+        };
+        let (backend, hint) = match self.backend {
+            KeyringBackend::Keyutils => (
+                "kernel (keyutils)",
+                "check that this user may use the kernel keyring (`keyctl show @u`), or use another key source".to_owned(),
+            ),
             KeyringBackend::Default if cfg!(target_os = "linux") => {
-                let locked = matches!(e, keyring::Error::NoStorageAccess(_));
                 let first = if locked {
-                    "unlock the login keyring (e.g. `gnome-keyring-daemon --unlock`)"
+                    "unlock the login keyring (`gnome-keyring-daemon --unlock`, or log in to the desktop)"
                 } else {
-                    "start a Secret Service (gnome-keyring or KeePassXC) on the session D-Bus"
+                    "start a Secret Service (gnome-keyring, KeePassXC) on the session D-Bus"
                 };
-                format!(
-                    "{first}, or set `backend = \"keyutils\"` in the profile's key for the kernel keyring, or use another key source"
+                (
+                    "Secret Service",
+                    format!(
+                        "{first}; or set `backend = \"keyutils\"` in the profile's key to use the kernel keyring; or use another key source"
+                    ),
                 )
             }
-            KeyringBackend::Default => "unlock the OS keyring, or use another key source".into(),
+            KeyringBackend::Default => (
+                "OS",
+                "unlock the OS keyring, or use another key source".to_owned(),
+            ),
         };
         error::auth(
-            format!(
-                "the {} keyring is not usable for {self}: {detail}",
-                self.backend_name()
-            ),
+            format!("the {backend} keyring is not usable for {self}: {detail}"),
             Some(hint),
         )
-    }
-
-    fn backend_name(&self) -> &'static str {
-        match self.backend {
-            KeyringBackend::Keyutils => "kernel (keyutils)",
-            KeyringBackend::Default if cfg!(target_os = "linux") => "Secret Service",
-            KeyringBackend::Default => "OS",
-        }
     }
 }
 
@@ -131,37 +164,24 @@ impl std::fmt::Display for Slot {
     }
 }
 
-const JWT_SUFFIX: &str = ":jwt-signing-key";
-
-/// Where `ccgw secret set --jwt-signing-key` keeps profile `name`'s JWT signing key.
-pub fn jwt_signing_key_slot(name: &str) -> Slot {
-    Slot {
-        service: DEFAULT_SERVICE.into(),
-        account: format!("{name}{JWT_SUFFIX}"),
-        backend: KeyringBackend::Default,
+fn os_error(e: keyring::Error) -> StoreError {
+    match e {
+        keyring::Error::NoEntry => StoreError::Missing,
+        keyring::Error::NoStorageAccess(_) => StoreError::Unusable {
+            detail: one_line(&e),
+            locked: true,
+        },
+        _ => StoreError::Unusable {
+            detail: one_line(&e),
+            locked: false,
+        },
     }
 }
 
-#[cfg(target_os = "linux")]
-fn keyutils_entry(service: &str, account: &str) -> Result<keyring::Result<keyring::Entry>> {
-    Ok(
-        keyring::keyutils::KeyutilsCredential::new_with_target(None, service, account)
-            .map(|c| keyring::Entry::new_with_credential(Box::new(c))),
-    )
-}
-
-#[cfg(not(target_os = "linux"))]
-fn keyutils_entry(_service: &str, _account: &str) -> Result<keyring::Result<keyring::Entry>> {
-    Err(error::config(
-        "key.backend: `keyutils` (the Linux kernel keyring) exists only on Linux",
-        Some("remove `backend` to use this system's keyring".into()),
-    ))
-}
-
 /// The platform's errors can span lines (D-Bus messages); Claude Code shows one line best.
-fn one_line(e: &keyring::Error) -> String {
+fn one_line(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
+    let mut src = e.source();
     while let Some(inner) = src {
         let t = inner.to_string();
         if !s.contains(&t) {
@@ -172,7 +192,91 @@ fn one_line(e: &keyring::Error) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Read the gateway key of profile `name` from the keyring.
+/// The Linux kernel keyring, through `linux-keyutils` directly: the `keyring` crate's keyutils
+/// store also links every key into the persistent keyring and fails outright where that one is
+/// not writable (containers, user namespaces: measured). Keys go into the user keyring so that
+/// every login session of the user sees them, with user read/search permission so a process
+/// that does not possess the user keyring (a fresh `keyctl session`) can still read them.
+#[cfg(target_os = "linux")]
+mod kernel {
+    use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+
+    use super::{StoreError, one_line};
+
+    fn user_keyring() -> Result<KeyRing, StoreError> {
+        KeyRing::from_special_id(KeyRingIdentifier::User, true).map_err(map)
+    }
+
+    fn map(e: KeyError) -> StoreError {
+        match e {
+            KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked => {
+                StoreError::Missing
+            }
+            other => StoreError::Unusable {
+                detail: one_line(&other),
+                locked: false,
+            },
+        }
+    }
+
+    pub(super) fn get(description: &str) -> Result<String, StoreError> {
+        let key = user_keyring()?.search(description).map_err(map)?;
+        let bytes = key.read_to_vec().map_err(map)?;
+        String::from_utf8(bytes).map_err(|_| StoreError::Unusable {
+            detail: "the stored secret is not UTF-8".into(),
+            locked: false,
+        })
+    }
+
+    pub(super) fn set(description: &str, secret: &str) -> Result<(), StoreError> {
+        let key = user_keyring()?.add_key(description, secret).map_err(map)?;
+        let perms = KeyPermissionsBuilder::builder()
+            .posessor(Permission::ALL)
+            .user(Permission::VIEW | Permission::READ | Permission::SEARCH)
+            .build();
+        key.set_perms(perms).map_err(map)
+    }
+
+    pub(super) fn remove(description: &str) -> Result<(), StoreError> {
+        let key = user_keyring()?.search(description).map_err(map)?;
+        key.invalidate().map_err(map)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod kernel {
+    use super::StoreError;
+
+    fn unsupported<T>() -> Result<T, StoreError> {
+        Err(StoreError::Unusable {
+            detail: "`backend = \"keyutils\"` (the Linux kernel keyring) exists only on Linux"
+                .into(),
+            locked: false,
+        })
+    }
+
+    pub(super) fn get(_: &str) -> Result<String, StoreError> {
+        unsupported()
+    }
+    pub(super) fn set(_: &str, _: &str) -> Result<(), StoreError> {
+        unsupported()
+    }
+    pub(super) fn remove(_: &str) -> Result<(), StoreError> {
+        unsupported()
+    }
+}
+
+/// Where `ccgw secret set --jwt-signing-key` keeps profile `name`'s JWT signing key (the
+/// platform keyring: the jwt source has no `backend` field).
+pub fn jwt_signing_key_slot(name: &str) -> Slot {
+    Slot {
+        service: DEFAULT_SERVICE.into(),
+        account: format!("{name}{JWT_SUFFIX}"),
+        backend: KeyringBackend::Default,
+    }
+}
+
+/// Read the gateway key of profile `name` from the keyring (trimmed).
 pub fn read(name: &str, src: &KeyringSource) -> Result<Fetched> {
     Ok(Fetched {
         key: Slot::for_source(name, src).read()?.trim().to_owned(),
@@ -180,8 +284,8 @@ pub fn read(name: &str, src: &KeyringSource) -> Result<Fetched> {
     })
 }
 
-/// Read any secret by service and account: for other sources' keyring fallbacks (a Vault
-/// token, an AppRole secret id, a userpass password), trimmed. Missing is exit 4 with a hint
+/// Read any secret by service and account, trimmed: for other sources' keyring fallbacks (a
+/// Vault token, an AppRole secret id, a userpass password). Missing is exit 4 with a hint
 /// naming the service and account.
 #[allow(dead_code)] // for the vault source's token/approle/userpass fallbacks
 pub fn read_named(service: &str, account: &str, backend: KeyringBackend) -> Result<String> {
@@ -211,6 +315,7 @@ mod tests {
         };
         let s = Slot::for_source("work", &custom);
         assert_eq!((s.service.as_str(), s.account.as_str()), ("corp", "me"));
+        assert_eq!(s.kernel_description(), "keyring-rs:me@corp");
     }
 
     #[test]
@@ -218,10 +323,7 @@ mod tests {
         let s = jwt_signing_key_slot("work");
         assert_eq!(s.account, "work:jwt-signing-key");
         assert!(s.set_hint().contains("--jwt-signing-key"));
-        assert!(
-            !Slot::for_source("work", &KeyringSource::default())
-                .set_hint()
-                .contains("--jwt")
-        );
+        let plain = Slot::for_source("work", &KeyringSource::default());
+        assert!(!plain.set_hint().contains("--jwt"));
     }
 }
