@@ -266,17 +266,7 @@ fn signing_key(name: &str, src: &JwtSource, alg: Algorithm) -> Result<EncodingKe
             }
         },
         (None, None) => {
-            let slot = keyring::jwt_signing_key_slot(name);
-            let secret = slot.read().map_err(|e| {
-                // Name the way to store one: the keyring's own hint is about `secret set`.
-                if e.downcast_ref::<error::Failure>()
-                    .is_some_and(|f| f.hint.is_none())
-                {
-                    e
-                } else {
-                    e.context("no JWT signing key")
-                }
-            })?;
+            let secret = keyring::jwt_signing_key_slot(name).read()?;
             ("the keyring".to_owned(), secret.into_bytes())
         }
     };
@@ -286,9 +276,10 @@ fn signing_key(name: &str, src: &JwtSource, alg: Algorithm) -> Result<EncodingKe
         jsonwebtoken::AlgorithmFamily::Ec => EncodingKey::from_ec_pem(&bytes),
         jsonwebtoken::AlgorithmFamily::Ed => EncodingKey::from_ed_pem(&bytes),
     };
-    parsed.map_err(|e| {
+    // jsonwebtoken's errors here are bare variant names (`InvalidKeyFormat`): say it plainly.
+    parsed.map_err(|_| {
         error::config(
-            format!("the JWT signing key from {origin} is not usable for {alg:?}: {e}"),
+            format!("the JWT signing key from {origin} is not usable for {alg:?}"),
             Some(pem_hint(alg).into()),
         )
     })
@@ -309,10 +300,10 @@ fn pem_hint(alg: Algorithm) -> &'static str {
     match alg {
         Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => "HS* take any secret bytes",
         Algorithm::ES256 => {
-            "ES256 needs a P-256 private key in PKCS#8 PEM (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`)"
+            "ES256 needs a P-256 private key in PKCS#8 PEM (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`; convert an `EC PRIVATE KEY` with `openssl pkcs8 -topk8 -nocrypt`)"
         }
         Algorithm::ES384 => {
-            "ES384 needs a P-384 private key in PKCS#8 PEM (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384`)"
+            "ES384 needs a P-384 private key in PKCS#8 PEM (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384`; convert an `EC PRIVATE KEY` with `openssl pkcs8 -topk8 -nocrypt`)"
         }
         Algorithm::EdDSA => {
             "EdDSA needs an Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`)"

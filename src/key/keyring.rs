@@ -139,12 +139,12 @@ impl Slot {
                 } else {
                     "start a Secret Service (gnome-keyring, KeePassXC) on the session D-Bus"
                 };
-                (
-                    "Secret Service",
-                    format!(
-                        "{first}; or set `backend = \"keyutils\"` in the profile's key to use the kernel keyring; or use another key source"
-                    ),
-                )
+                let instead = if self.account.ends_with(JWT_SUFFIX) {
+                    "or set `secret_env` or `key_file` in the profile's key instead"
+                } else {
+                    "or set `backend = \"keyutils\"` in the profile's key to use the kernel keyring; or use another key source"
+                };
+                ("Secret Service", format!("{first}; {instead}"))
             }
             KeyringBackend::Default => (
                 "OS",

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod openbao;
+pub mod secret_service;
 
 use std::path::{Path, PathBuf};
 
