@@ -228,13 +228,20 @@ mod kernel {
         })
     }
 
+    /// Create the key in this process's own keyring (so we possess it and may set its
+    /// permissions even when the session does not link the user keyring), then link it into
+    /// the user keyring, which displaces an older key of the same description.
     pub(super) fn set(description: &str, secret: &str) -> Result<(), StoreError> {
-        let key = user_keyring()?.add_key(description, secret).map_err(map)?;
+        let user = user_keyring()?;
+        let process = KeyRing::from_special_id(KeyRingIdentifier::Process, true).map_err(map)?;
+        let key = process.add_key(description, secret).map_err(map)?;
         let perms = KeyPermissionsBuilder::builder()
             .posessor(Permission::ALL)
             .user(Permission::VIEW | Permission::READ | Permission::SEARCH)
             .build();
-        key.set_perms(perms).map_err(map)
+        key.set_perms(perms).map_err(map)?;
+        user.link_key(key).map_err(map)?;
+        process.unlink_key(key).map_err(map)
     }
 
     pub(super) fn remove(description: &str) -> Result<(), StoreError> {
