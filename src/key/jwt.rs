@@ -8,7 +8,9 @@
 //!
 //! Claims: `iss`, `sub`, `aud` when set, then `iat`, `exp`, `jti` always, then the configured
 //! extra claims. No `nbf`: it would add nothing to `iat` except a way to be rejected by a
-//! verifier whose clock runs a little behind ours.
+//! verifier whose clock runs a little behind ours. The templates `{user}` (`USER`, `LOGNAME`,
+//! `USERNAME`), `{host}`, `{profile}` and `{env:VAR}` apply to `issuer`, `subject`, `audience`
+//! and every string inside `claims`; an unknown template or an unset `VAR` is a config error.
 //!
 //! The signing key comes from `secret_env` (HS*: the variable's bytes; others: PEM text),
 //! `key_file` (HS*: the file's exact bytes; others: PEM), or, when neither is set, the OS
