@@ -6,6 +6,7 @@
 pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
+pub mod secret_service;
 pub mod shells;
 
 use std::path::{Path, PathBuf};
