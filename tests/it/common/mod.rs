@@ -16,6 +16,8 @@ use tempfile::TempDir;
 
 /// Environment prefixes that must not leak from the developer's shell into a test.
 const SCRUBBED_PREFIXES: &[&str] = &[
+    // A test must never reach the developer's real keyring; keyring tests start their own bus.
+    "DBUS_",
     "ANTHROPIC_",
     "CLAUDE_",
     "VAULT_",
