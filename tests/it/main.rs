@@ -9,5 +9,7 @@ mod env;
 mod exec;
 mod generated;
 mod install;
+mod jwt;
+mod keyring;
 mod profile;
 mod settings;
