@@ -16,6 +16,7 @@ use crate::common::claude::{self, TIMEOUT};
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
 use crate::common::openbao::OpenBao;
+use crate::common::secret_service::SecretService;
 use crate::common::{TestEnv, dep, scrub};
 
 /// What LiteLLM's `mock_response` model says.
@@ -117,6 +118,31 @@ fn exec_launches_claude_without_writing_a_settings_file() {
     assert!(written.is_empty(), "settings files appeared: {written:?}");
 }
 
+#[test]
+fn keyring_key_from_a_real_secret_service() {
+    let litellm = LiteLlm::shared();
+    let ss = SecretService::start();
+    let env = TestEnv::new();
+    env.write_config(&unified_config(&litellm.base, "source = \"keyring\"\n"));
+    let mut set = Command::new(crate::common::ccgw_bin());
+    env.apply(&mut set);
+    ss.apply(&mut set);
+    let out = assert_cmd::Command::from_std(set)
+        .args(["secret", "set"])
+        .write_stdin(format!("{MASTER_KEY}\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    settings_write(&env);
+    assert!(!crate::common::read(env.user_settings()).contains(MASTER_KEY));
+
+    let mut cmd = claude::print(&env, "say hello");
+    ss.apply(&mut cmd);
+    let run = claude::run(cmd, TIMEOUT);
+    run.assert_success();
+    assert!(run.stdout.contains(ANSWER), "{run:#?}");
+}
+
 /// The verifying gateway of `tests/fixtures/jwt_gateway.py` (see its docstring for why it
 /// exists), in front of the shared LiteLLM. Killed with its process group on drop.
 struct JwtGateway {
@@ -204,6 +230,13 @@ fn jwt_env(gateway: &str, signing_key_pem: &str) -> TestEnv {
     env
 }
 
+/// `claude -p` for a JWT profile: `sub` is the `{user}` template, so the login name is set.
+fn jwt_claude(env: &TestEnv) -> Command {
+    let mut cmd = claude::print(env, "say hello");
+    cmd.env("USER", "e2e-user");
+    cmd
+}
+
 #[test]
 fn jwt_profile_through_a_verifying_gateway() {
     let litellm = LiteLlm::shared();
@@ -211,7 +244,7 @@ fn jwt_profile_through_a_verifying_gateway() {
     let gw = JwtGateway::start(&litellm.base, &key.public_key_pem());
     let env = jwt_env(&gw.base, &key.serialize_pem());
 
-    let run = claude::run(claude::print(&env, "say hello"), TIMEOUT);
+    let run = claude::run(jwt_claude(&env), TIMEOUT);
     run.assert_success();
     assert!(run.stdout.contains(ANSWER), "{run:#?}");
     let verdicts = gw.verdicts();
@@ -230,9 +263,7 @@ fn jwt_signed_with_the_wrong_key_is_refused_with_401() {
     let env = jwt_env(&gw.base, &other.serialize_pem());
 
     // Claude Code retries a 401 for a long time: stop it once the gateway has refused one.
-    let run = claude::run_until(claude::print(&env, "say hello"), TIMEOUT, || {
-        !gw.verdicts().is_empty()
-    });
+    let run = claude::run_until(jwt_claude(&env), TIMEOUT, || !gw.verdicts().is_empty());
     assert!(!run.stdout.contains(ANSWER), "{run:#?}");
     let verdicts = gw.verdicts();
     assert!(
