@@ -514,3 +514,46 @@ fn env_source_is_not_cached() {
     let o = run(env.ccgw().arg("key"), "sk-never-printed");
     assert_failed_cleanly(&o);
 }
+
+#[test]
+fn a_lock_left_by_a_killed_process_does_not_block() {
+    let flock = crate::common::require("flock");
+    let env = TestEnv::new();
+    let counter = env.home().join("count");
+    env.write_config(&command_config(
+        &format!(
+            "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}; echo sk-n$n",
+            c = counter.display()
+        ),
+        "shell = true\n",
+    ));
+    assert_key(&run(env.ccgw().arg("key"), "sk-n"), "sk-n1");
+    let entry = key_entry(&env);
+    let lock = entry.with_extension("lock");
+    assert!(lock.exists());
+    age_entry(&entry, 4000, -1);
+
+    // Another process takes the entry's lock (flock(1) with -o: only flock itself holds it)
+    // and dies by SIGKILL without unlocking.
+    let mut holder = std::process::Command::new(&flock)
+        .args(["-o", lock.to_str().unwrap(), "sleep", "60"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::process::Command::new(&flock)
+        .args(["-n", lock.to_str().unwrap(), "true"])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "flock never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    // The kernel released it with the process: no wait, no warning, a fresh fetch.
+    let o = run(env.ccgw().arg("key"), "sk-n");
+    assert_key(&o, "sk-n2");
+    assert_eq!(o.stderr, "");
+}
