@@ -9,6 +9,7 @@ mod exec;
 mod generated;
 mod install;
 mod jwt;
+mod key;
 mod keyring;
 mod profile;
 mod settings;
