@@ -15,7 +15,7 @@ use vaultrs::error::ClientError;
 
 use crate::config::{VaultAuth, VaultSource};
 use crate::error;
-use crate::key::{Fetched, cache};
+use crate::key::{Fetched, cache, keyring};
 
 /// Per-request limit (connect included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,7 +91,7 @@ pub fn fetch(name: &str, src: &VaultSource) -> Result<Fetched> {
 async fn fetch_async(name: &str, src: &VaultSource, target: &Target) -> Result<Fetched> {
     let mut client = client(src, target)?;
     if src.auth == VaultAuth::Token {
-        client.set_token(&static_token()?);
+        client.set_token(&static_token(name)?);
         return read(&client, src, target).await;
     }
     let login_entry = cache::dir()
@@ -177,7 +177,7 @@ fn client(src: &VaultSource, target: &Target) -> Result<VaultClient> {
 
 /// `auth = "token"`: VAULT_TOKEN, then `~/.vault-token` (what `vault login`/`bao login` write),
 /// then the keyring.
-fn static_token() -> Result<String> {
+fn static_token(name: &str) -> Result<String> {
     if let Ok(t) = std::env::var("VAULT_TOKEN")
         && !t.trim().is_empty()
     {
@@ -197,24 +197,11 @@ fn static_token() -> Result<String> {
             }
         }
     }
-    keyring_secret(
-        "vault token",
+    keyring::read_vault_credential(
+        name,
+        VaultAuth::Token,
         "VAULT_TOKEN is not set and `~/.vault-token` does not exist",
     )
-}
-
-/// A secret ccgw would take from the OS keyring (a Vault token, an AppRole secret id, a
-/// userpass password).
-///
-/// The keyring source lives in `keyring.rs` (another change); until it offers a plain
-/// `read_secret(service, account)`, this explains what is missing and how to get around it.
-fn keyring_secret(what: &str, why: &str) -> Result<String> {
-    Err(error::auth(
-        format!("no {what}: {why}, and reading it from the OS keyring is not supported yet"),
-        Some(format!(
-            "provide the {what} another way (see `ccgw key` in the README); keyring storage via `ccgw secret set` is planned"
-        )),
-    ))
 }
 
 /// Log in with the configured method; returns the token and its lease.
@@ -241,9 +228,10 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
             let role_id = need("role_id", &src.role_id)?;
             let secret_id = match &src.secret_id_file {
                 Some(f) => read_secret_file(f, "secret_id_file")?,
-                None => keyring_secret(
-                    "approle secret id",
-                    &format!("`secret_id_file` is not set for profile `{name}`"),
+                None => keyring::read_vault_credential(
+                    name,
+                    VaultAuth::Approle,
+                    "`secret_id_file` is not set",
                 )?,
             };
             vaultrs::auth::approle::login(client, mount, &role_id, &secret_id).await
@@ -269,8 +257,9 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
         }
         VaultAuth::Userpass => {
             let user = need("username", &src.username)?;
-            let password = keyring_secret(
-                "userpass password",
+            let password = keyring::read_vault_credential(
+                name,
+                VaultAuth::Userpass,
                 &format!("the password of `{user}` is read only from the keyring"),
             )?;
             vaultrs::auth::userpass::login(client, mount, &user, &password).await
