@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, cmd: SecretCommand) -> Result<()> {
         SecretCommand::Set { jwt_signing_key } => {
             let (slot, what) = slot(name, sel.profile(), jwt_signing_key, true)?;
             let secret = read_secret(&what)?;
-            if !jwt_signing_key {
+            if matches!(sel.profile().key, KeySource::Keyring(_)) {
                 check_gateway_key(&secret)?;
             }
             slot.store(&secret)?;
@@ -69,6 +69,15 @@ fn slot(name: &str, profile: &Profile, jwt: bool, setting: bool) -> Result<(Slot
                 "JWT signing key".to_owned(),
             ))
         }
+        (KeySource::Vault(src), false) => match keyring::vault_credential_slot(name, src.auth) {
+            Some((slot, what)) => Ok((slot, what.to_owned())),
+            None => Err(error::config(
+                format!(
+                    "profile `{name}` logs in to Vault with a token file; it has no secret to store"
+                ),
+                Some("the `jwt_file` of the profile's [key] holds its login token".into()),
+            )),
+        },
         (KeySource::Jwt(_), false) => Err(error::config(
             format!("profile `{name}` mints JWTs; it has no gateway key to store"),
             Some("pass --jwt-signing-key to store the key that signs them".into()),

@@ -14,7 +14,7 @@
 
 use anyhow::Result;
 
-use crate::config::{KeyringBackend, KeyringSource};
+use crate::config::{KeyringBackend, KeyringSource, VaultAuth};
 use crate::error;
 use crate::key::Fetched;
 
@@ -291,17 +291,35 @@ pub fn read(name: &str, src: &KeyringSource) -> Result<Fetched> {
     })
 }
 
-/// Read any secret by service and account, trimmed: for other sources' keyring fallbacks (a
-/// Vault token, an AppRole secret id, a userpass password). Missing is exit 4 with a hint
-/// naming the service and account.
-#[allow(dead_code)] // for the vault source's token/approle/userpass fallbacks
-pub fn read_named(service: &str, account: &str, backend: KeyringBackend) -> Result<String> {
-    let slot = Slot {
-        service: service.into(),
-        account: account.into(),
-        backend,
+/// Where `ccgw secret set` keeps the credential a Vault profile logs in with when no file or
+/// variable provides it: a token (token auth), a secret id (AppRole) or a password (userpass).
+/// Kubernetes and JWT logins read a token file and have no keyring slot.
+pub fn vault_credential_slot(name: &str, auth: VaultAuth) -> Option<(Slot, &'static str)> {
+    let (suffix, what) = match auth {
+        VaultAuth::Token => (":vault-token", "Vault token"),
+        VaultAuth::Approle => (":vault-secret-id", "AppRole secret id"),
+        VaultAuth::Userpass => (":vault-password", "userpass password"),
+        VaultAuth::Kubernetes | VaultAuth::Jwt => return None,
     };
-    let hint = format!("store it in the keyring under {slot}");
+    let slot = Slot {
+        service: DEFAULT_SERVICE.into(),
+        account: format!("{name}{suffix}"),
+        backend: KeyringBackend::Default,
+    };
+    Some((slot, what))
+}
+
+/// Read a Vault profile's login credential from the keyring (see `vault_credential_slot`);
+/// `why` says why the keyring is the last resort. Missing is exit 4 naming the fix.
+pub fn read_vault_credential(name: &str, auth: VaultAuth, why: &str) -> Result<String> {
+    let Some((slot, what)) = vault_credential_slot(name, auth) else {
+        return Err(error::config(
+            format!("vault auth has no keyring credential: {why}"),
+            None,
+        ));
+    };
+    let hint =
+        format!("{why}; or store the {what} with `ccgw --profile {name} secret set` (reads stdin)");
     Ok(slot.read_or(hint)?.trim().to_owned())
 }
 

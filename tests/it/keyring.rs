@@ -485,3 +485,74 @@ key_file = "/nonexistent.pem"
         assert!(o.stdout.is_empty());
     }
 }
+
+/// A Vault profile's login credential kept in the keyring (`ccgw secret set` on a vault
+/// profile): the userpass password and the plain token, each against a real OpenBao.
+#[test]
+fn vault_login_credentials_come_from_the_keyring() {
+    let bao = crate::common::openbao::OpenBao::start();
+    bao.run(&[
+        "kv",
+        "put",
+        "secret/gw",
+        "api_key=sk-from-vault-via-keyring",
+    ]);
+    bao.run(&["auth", "enable", "userpass"]);
+    std::fs::write(
+        bao.dir.path().join("read-gw.hcl"),
+        "path \"secret/data/gw\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n",
+    )
+    .unwrap();
+    let policy = format!("{}", bao.dir.path().join("read-gw.hcl").display());
+    bao.run(&["policy", "write", "read-gw", &policy]);
+    let password = unique_secret();
+    // The test's own verifier setup: the password reaches bao through stdin, not argv.
+    let mut add_user = bao.bao(&[
+        "write",
+        "auth/userpass/users/ada",
+        "password=-",
+        "policies=read-gw",
+    ]);
+    add_user.stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = add_user.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), password.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let ss = SecretService::start();
+    let env = TestEnv::new();
+    let cfg = |auth: &str| {
+        format!(
+            "default_profile = \"v\"\n\n[profiles.v]\ngateway = \"http://127.0.0.1:4000\"\n\n[profiles.v.key]\nsource = \"vault\"\naddr = \"{}\"\npath = \"gw\"\nauth = \"{auth}\"\nusername = \"ada\"\n",
+            bao.addr
+        )
+    };
+    env.write_config(&cfg("userpass"));
+
+    // Nothing stored yet: exit 4 naming the fix.
+    let missing = ccgw(&env, Some(&ss), &["key"], "");
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+    assert!(missing.stdout.is_empty());
+    assert!(missing.stderr.contains("secret set"), "{}", missing.stderr);
+
+    let set = ccgw(&env, Some(&ss), &["secret", "set"], &password);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(set.stderr.contains("userpass password"), "{}", set.stderr);
+    let key = ccgw(&env, Some(&ss), &["key"], "");
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    assert_eq!(key.stdout, "sk-from-vault-via-keyring\n");
+    assert_eq!(bao.count_requests("auth/userpass/login/ada", "update"), 1);
+    assert!(!key.stderr.contains(&password));
+
+    // Token auth: VAULT_TOKEN unset and no ~/.vault-token, so the keyring's token is used.
+    env.write_config(&cfg("token"));
+    let set = ccgw(
+        &env,
+        Some(&ss),
+        &["secret", "set"],
+        crate::common::openbao::ROOT_TOKEN,
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let key = ccgw(&env, Some(&ss), &["key", "--no-cache"], "");
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    assert_eq!(key.stdout, "sk-from-vault-via-keyring\n");
+}

@@ -10,6 +10,7 @@ mod exec;
 mod generated;
 mod install;
 mod jwt;
+mod key;
 mod keyring;
 mod profile;
 mod settings;
