@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks of record for ccgw (speed is never asserted in tests; it is measured here).
 #
-#   scripts/bench.sh [key|jwt|all]     (default: all)
+#   scripts/bench.sh [key|jwt|doctor|claude|size|all]     (default: all)
 #
-# Needs: hyperfine, jq, GNU time (/usr/bin/time), and the test components that scripts/test.sh
-# installs under ${CCGW_TEST_DEPS:-~/.cache/ccgw-test} (OpenBao's `bao`). Uses the release build.
-# Prints each ratio with its target and PASS/MISS; exits 0 either way (a MISS is a finding, not a
-# crash). Everything runs against 127.0.0.1 in a throwaway HOME.
+# Needs: hyperfine, jq, GNU time (/usr/bin/time), and the test components that scripts/deps.sh
+# installs under ${CCGW_TEST_DEPS:-~/.cache/ccgw-test} (OpenBao's `bao`, LiteLLM, Claude Code).
+# Uses the release build. Prints each ratio with its target and PASS/MISS, and at the end a
+# markdown table of every result with the machine and the date (for the README); exits 0 either
+# way (a MISS is a finding, not a crash). Everything runs against 127.0.0.1 in a throwaway HOME.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,12 +16,14 @@ BAO=${BAO:-$DEPS/venv/bin/bao}
 SECTION=${1:-all}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ccgw-bench.XXXXXX")
 BAO_PID=
+LITE_PID=
 
 cleanup() {
-    if [ -n "$BAO_PID" ]; then
-        kill "$BAO_PID" 2>/dev/null || true
-        wait "$BAO_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in $BAO_PID $LITE_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -31,16 +34,26 @@ need hyperfine
 need jq
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is required"
 
+# Every result, as markdown table rows, for the report at the end.
+ROWS=()
+
 # verdict NAME VALUE OP TARGET: print one result line. OP is <= or >=.
 verdict() {
-    local name=$1 value=$2 op=$3 target=$4 ok
+    local name=$1 value=$2 op=$3 target=$4 ok word
     if [ "$op" = "<=" ]; then
         ok=$(jq -n --argjson v "$value" --argjson t "$target" '$v <= $t')
     else
         ok=$(jq -n --argjson v "$value" --argjson t "$target" '$v >= $t')
     fi
-    printf '%-46s %10s   target %s %-6s %s\n' "$name" "$value" "$op" "$target" \
-        "$([ "$ok" = true ] && echo PASS || echo MISS)"
+    word=$([ "$ok" = true ] && echo PASS || echo MISS)
+    printf '%-46s %10s   target %s %-6s %s\n' "$name" "$value" "$op" "$target" "$word"
+    ROWS+=("| $name | $value | $op $target | $word |")
+}
+
+# measured NAME VALUE: a result without a target (printed, and kept for the table).
+measured() {
+    printf '%-46s %10s\n' "$1" "$2"
+    ROWS+=("| $1 | $2 | | |")
 }
 
 # mean SECONDS of the command named NAME in a hyperfine JSON export
@@ -110,10 +123,10 @@ EOF
 
     echo
     echo "== ccgw key (vault source, OpenBao on 127.0.0.1) =="
-    printf '%-46s %10s\n' "cache hit, mean ms" "$(ms "$m_hit")"
-    printf '%-46s %10s\n' "cat keyfile, mean ms" "$(ms "$m_cat")"
-    printf '%-46s %10s\n' "cold vault fetch (--no-cache), mean ms" "$(ms "$m_cold")"
-    printf '%-46s %10s\n' "bao kv get -field, mean ms" "$(ms "$m_bao")"
+    measured "ccgw key, cache hit, mean ms" "$(ms "$m_hit")"
+    measured "cat keyfile, mean ms" "$(ms "$m_cat")"
+    measured "cold vault fetch (--no-cache), mean ms" "$(ms "$m_cold")"
+    measured "bao kv get -field, mean ms" "$(ms "$m_bao")"
     verdict "cache hit / cat keyfile (x)" "$(ratio "$m_hit" "$m_cat")" "<=" 1.5
     verdict "bao kv get / cache hit (x faster)" "$(ratio "$m_bao" "$m_hit")" ">=" 50
     verdict "cold vault fetch / bao kv get (x)" "$(ratio "$m_cold" "$m_bao")" "<=" 0.5
@@ -134,9 +147,186 @@ bench_jwt() {
     echo "(not measured yet)"
 }
 
+# --- doctor, claude time-to-first-answer, binary size -----------------------------------------
+LITELLM=${LITELLM:-$DEPS/venv/bin/litellm}
+PYTHON=${PYTHON:-$DEPS/venv/bin/python}
+CLAUDE=${CLAUDE:-$DEPS/npm/node_modules/.bin/claude}
+LITE_BASE=
+LITE_KEY=sk-bench-master-0123456789
+ANSWER="Hello from the LiteLLM mock"
+
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# `GET URL` answers 200 within 2 s.
+http_ok() {
+    "$PYTHON" -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1], timeout=2).status != 200)' \
+        "$1" 2>/dev/null
+}
+
+# A local LiteLLM (one mock model, a master key, no database), shared by the doctor and claude
+# sections.
+start_litellm() {
+    [ -n "$LITE_BASE" ] && return 0
+    if [ ! -x "$LITELLM" ] || [ ! -x "$PYTHON" ]; then
+        die "LiteLLM not found under $DEPS/venv (run scripts/deps.sh)"
+    fi
+    local port i
+    port=$(free_port)
+    cat >"$WORK/litellm.yaml" <<EOF
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_key: sk-ant-not-used
+      mock_response: "$ANSWER"
+general_settings:
+  master_key: $LITE_KEY
+EOF
+    # LITELLM_LOCAL_MODEL_COST_MAP: no price-list download at start-up.
+    (cd "$WORK" && LITELLM_LOCAL_MODEL_COST_MAP=True exec "$LITELLM" \
+        --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$port") >"$WORK/litellm.log" 2>&1 &
+    LITE_PID=$!
+    LITE_BASE=http://127.0.0.1:$port
+    echo "starting LiteLLM on $LITE_BASE…" >&2
+    for i in $(seq 1 240); do
+        http_ok "$LITE_BASE/health/liveliness" && return 0
+        kill -0 "$LITE_PID" 2>/dev/null || die "LiteLLM exited: $(tail -n 20 "$WORK/litellm.log")"
+        sleep 0.5
+    done
+    die "LiteLLM did not start within 120 s: $(tail -n 20 "$WORK/litellm.log")"
+}
+
+# home_for NAME GATEWAY KEY_TOML: a HOME of its own with a ccgw profile `bench` and the user
+# settings ccgw writes for it; prints the HOME.
+home_for() {
+    local h=$WORK/home-$1
+    mkdir -p "$h/.config/ccgw" "$h/.cache"
+    cat >"$h/.config/ccgw/config.toml" <<EOF
+default_profile = "bench"
+
+[profiles.bench]
+gateway = "$2"
+key_ttl = "1h"
+model = "claude-sonnet-4-5"
+
+[profiles.bench.key]
+$3
+EOF
+    HOME=$h XDG_CONFIG_HOME=$h/.config XDG_CACHE_HOME=$h/.cache \
+        "$CCGW" settings write --scope user >/dev/null 2>&1 || die "ccgw settings write failed in $h"
+    echo "$h"
+}
+
+# in_home HOME CMD…: run CMD with that HOME and its XDG dirs.
+in_home() {
+    local h=$1
+    shift
+    HOME=$h XDG_CONFIG_HOME=$h/.config XDG_CACHE_HOME=$h/.cache "$@"
+}
+
+bench_doctor() {
+    start_litellm
+    local healthy closed port
+    printf '%s\n' "$LITE_KEY" >"$WORK/lite.key"
+    healthy=$(home_for doctor "$LITE_BASE" "source = \"command\"
+command = \"cat $WORK/lite.key\"")
+    port=$(free_port) # released again: nothing listens there
+    closed=$(home_for closed "http://127.0.0.1:$port" "source = \"command\"
+command = \"cat $WORK/lite.key\"")
+    # Measure what we mean to: all checks pass on the healthy gateway, the closed port fails.
+    in_home "$healthy" "$CCGW" doctor >"$WORK/doctor.out" 2>&1 ||
+        die "ccgw doctor failed on the healthy LiteLLM: $(cat "$WORK/doctor.out")"
+    if in_home "$closed" "$CCGW" doctor >"$WORK/doctor.out" 2>&1; then
+        die "ccgw doctor passed against a closed port"
+    fi
+    echo >&2
+    in_home "$healthy" hyperfine -N --warmup 2 --runs 10 \
+        --export-json "$WORK/doctor-healthy.json" -n doctor-healthy "$CCGW doctor" >&2
+    in_home "$closed" hyperfine -N -i --warmup 2 --runs 20 \
+        --export-json "$WORK/doctor-closed.json" -n doctor-closed "$CCGW doctor" >&2
+    echo
+    echo "== ccgw doctor (wall time, mean of hyperfine runs) =="
+    verdict "ccgw doctor, healthy local LiteLLM (s)" \
+        "$(jq -n --argjson s "$(mean "$WORK/doctor-healthy.json" doctor-healthy)" '($s * 1000 | round) / 1000')" "<=" 1
+    verdict "ccgw doctor, closed port (s)" \
+        "$(jq -n --argjson s "$(mean "$WORK/doctor-closed.json" doctor-closed)" '($s * 1000 | round) / 1000')" "<=" 0.2
+}
+
+# One `claude -p` in HOME; prints its wall time in ms, or dies unless it printed the mock answer.
+claude_once() {
+    local h=$1 t0 t1 out
+    t0=$EPOCHREALTIME
+    out=$(in_home "$h" env TERM=dumb CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+        CLAUDE_CODE_MAX_RETRIES=0 timeout -k 5 120 "$CLAUDE" -p "say hello" </dev/null 2>&1) || true
+    t1=$EPOCHREALTIME
+    case $out in
+        *"$ANSWER"*) ;;
+        *) die "claude -p in $h did not answer: $out" ;;
+    esac
+    jq -n --argjson a "${t0/./}" --argjson b "${t1/./}" '(($b - $a) / 1000 | round)'
+}
+
+median() { printf '%s\n' "$@" | sort -n | jq -s 'sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end'; }
+
+bench_claude() {
+    start_litellm
+    [ -x "$CLAUDE" ] || die "Claude Code not found at $CLAUDE (run scripts/deps.sh)"
+    local helper static runs=${BENCH_CLAUDE_RUNS:-10} i a=() b=()
+    printf '%s\n' "$LITE_KEY" >"$WORK/lite.key"
+    # ccgw's apiKeyHelper (command source, so the cache is what is measured once warm) …
+    helper=$(home_for claude-helper "$LITE_BASE" "source = \"command\"
+command = \"cat $WORK/lite.key\"")
+    # … against the same settings with a static token and no helper at all.
+    static=$WORK/home-claude-static
+    mkdir -p "$static/.claude"
+    jq -n --arg url "$LITE_BASE" --arg key "$LITE_KEY" \
+        '{env: {ANTHROPIC_BASE_URL: $url, ANTHROPIC_AUTH_TOKEN: $key, ANTHROPIC_MODEL: "claude-sonnet-4-5"}}' \
+        >"$static/.claude/settings.json"
+    echo "claude -p, $runs runs each, interleaved (helper, static, helper, …)…" >&2
+    claude_once "$helper" >/dev/null # warm-up: fills ccgw's cache and the page cache
+    claude_once "$static" >/dev/null
+    for i in $(seq 1 "$runs"); do
+        a+=("$(claude_once "$helper")")
+        b+=("$(claude_once "$static")")
+    done
+    local ma mb
+    ma=$(median "${a[@]}")
+    mb=$(median "${b[@]}")
+    echo
+    echo "== claude -p time to first answer (median of $runs, ms) =="
+    measured "claude -p with ccgw's apiKeyHelper (ms)" "$ma"
+    measured "claude -p with static ANTHROPIC_AUTH_TOKEN (ms)" "$mb"
+    verdict "claude -p helper / static (x)" "$(ratio "$ma" "$mb")" "<=" 1.05
+}
+
+bench_size() {
+    local bytes
+    bytes=$(stat -c %s "$CCGW")
+    echo
+    echo "== release binary =="
+    verdict "binary size, release build (MiB)" "$(jq -n --argjson b "$bytes" '($b / 1048576 * 100 | round) / 100')" "<=" 12
+}
+
+report() {
+    local cpu
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+    echo
+    echo "### Results ($(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), ${cpu:-unknown CPU})"
+    echo
+    echo "| benchmark | result | target | |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+}
+
 case $SECTION in
     key) bench_key ;;
     jwt) bench_jwt ;;
-    all) bench_key; bench_jwt ;;
-    *) die "unknown section \`$SECTION\` (key, jwt or all)" ;;
+    doctor) bench_doctor ;;
+    claude) bench_claude ;;
+    size) bench_size ;;
+    all) bench_key; bench_jwt; bench_doctor; bench_claude; bench_size ;;
+    *) die "unknown section \`$SECTION\` (key, jwt, doctor, claude, size or all)" ;;
 esac
+[ ${#ROWS[@]} -eq 0 ] || report

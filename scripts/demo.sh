@@ -74,8 +74,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 home="$work/home"
-mkdir -p "$home"
+mkdir -p "$home" "$work/tmp"
 chmod 700 "$work" "$home"
+# Claude Code keeps scratch files under $TMPDIR: inside the work dir, they go with it.
+export TMPDIR="$work/tmp"
 # Nothing of your own environment leaks in: the demo's HOME and XDG dirs, no gateway, Claude,
 # Vault or AWS variables.
 while IFS= read -r name; do
