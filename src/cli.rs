@@ -201,6 +201,26 @@ pub struct InitArgs {
     #[arg(long, value_enum)]
     pub vault_auth: Option<VaultAuthArg>,
 
+    /// AppRole role id (vault auth approle)
+    #[arg(long, value_name = "ID")]
+    pub vault_role_id: Option<String>,
+
+    /// File holding the AppRole secret id [default: the OS keyring]
+    #[arg(long, value_name = "FILE")]
+    pub vault_secret_id_file: Option<PathBuf>,
+
+    /// Vault role (vault auth kubernetes or jwt)
+    #[arg(long, value_name = "ROLE")]
+    pub vault_role: Option<String>,
+
+    /// File holding the JWT to log in with (vault auth jwt; kubernetes defaults to the service account token)
+    #[arg(long, value_name = "FILE")]
+    pub vault_jwt_file: Option<PathBuf>,
+
+    /// Vault user name (vault auth userpass; the password comes from the OS keyring)
+    #[arg(long, value_name = "NAME")]
+    pub vault_username: Option<String>,
+
     /// JWT signing algorithm, e.g. HS256, RS256, ES256, EdDSA
     #[arg(long, value_name = "ALG")]
     pub jwt_algorithm: Option<String>,
