@@ -21,7 +21,14 @@ fn completions_match_the_binary() {
         ("elvish", "ccgw.elv"),
     ];
     for (shell, file) in files {
-        let out = env.ccgw().args(["completions", shell]).assert().success().get_output().stdout.clone();
+        let out = env
+            .ccgw()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let committed = read(repo().join("completions").join(file));
         assert!(
             String::from_utf8(out).unwrap() == committed,
@@ -34,12 +41,23 @@ fn completions_match_the_binary() {
 fn man_pages_match_the_binary() {
     let env = TestEnv::new();
     let out = env.root.path().join("man1");
-    env.ccgw().args(["man", "--out-dir"]).arg(&out).assert().success();
+    env.ccgw()
+        .args(["man", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .success();
     let names = |dir: &Path| -> BTreeSet<String> {
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
     };
     let committed_dir = repo().join("man/man1");
-    assert_eq!(names(&out), names(&committed_dir), "man/man1 has other pages than `ccgw man`: run scripts/gen.sh");
+    assert_eq!(
+        names(&out),
+        names(&committed_dir),
+        "man/man1 has other pages than `ccgw man`: run scripts/gen.sh"
+    );
     for name in names(&out) {
         assert!(
             read(out.join(&name)) == read(committed_dir.join(&name)),
@@ -47,6 +65,16 @@ fn man_pages_match_the_binary() {
         );
     }
     // `ccgw man` alone prints the top page.
-    let top = env.ccgw().arg("man").assert().success().get_output().stdout.clone();
-    assert_eq!(String::from_utf8(top).unwrap(), read(committed_dir.join("ccgw.1")));
+    let top = env
+        .ccgw()
+        .arg("man")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(top).unwrap(),
+        read(committed_dir.join("ccgw.1"))
+    );
 }

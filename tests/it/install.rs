@@ -32,7 +32,10 @@ fn install_sh(env: &TestEnv, args: &[&str]) -> std::process::Output {
     cmd.arg(repo.join("install.sh"))
         .args(args)
         .env("CARGO_TARGET_DIR", repo.join("target"))
-        .env("CARGO_HOME", std::env::var_os("CARGO_HOME").unwrap_or_else(|| dirs_cargo_home().into()))
+        .env(
+            "CARGO_HOME",
+            std::env::var_os("CARGO_HOME").unwrap_or_else(|| dirs_cargo_home().into()),
+        )
         .env("PATH", std::env::var_os("PATH").unwrap());
     cmd.output().unwrap()
 }
@@ -50,7 +53,11 @@ fn install_then_uninstall_in_a_temp_prefix() {
     std::fs::write(prefix.join("bin/other-tool"), "keep me").unwrap();
 
     let out = install_sh(&env, &["--prefix", prefix.to_str().unwrap()]);
-    assert!(out.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "install.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not on your PATH"), "{stderr}");
 
@@ -63,25 +70,54 @@ fn install_then_uninstall_in_a_temp_prefix() {
         "share/zsh/site-functions/_ccgw",
         "share/fish/vendor_completions.d/ccgw.fish",
     ] {
-        assert!(installed.contains(Path::new(f)), "{f} not installed: {installed:?}");
+        assert!(
+            installed.contains(Path::new(f)),
+            "{f} not installed: {installed:?}"
+        );
     }
-    let version = Command::new(prefix.join("bin/ccgw")).arg("--version").output().unwrap();
+    let version = Command::new(prefix.join("bin/ccgw"))
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("ccgw "));
 
     // Idempotent: a second run installs the same set of files.
     let again = install_sh(&env, &["--prefix", prefix.to_str().unwrap()]);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(files_under(&prefix), installed);
 
     let out = install_sh(&env, &["--uninstall", "--prefix", prefix.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(files_under(&prefix), BTreeSet::from([PathBuf::from("bin/other-tool")]));
-    assert!(!prefix.join("share").exists(), "uninstall left empty share/ behind");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        files_under(&prefix),
+        BTreeSet::from([PathBuf::from("bin/other-tool")])
+    );
+    assert!(
+        !prefix.join("share").exists(),
+        "uninstall left empty share/ behind"
+    );
 }
 
 #[test]
 fn install_sh_is_shellcheck_clean() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(require("shellcheck")).arg("-s").arg("sh").arg(repo.join("install.sh")).output().unwrap();
-    assert!(out.status.success(), "shellcheck: {}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(require("shellcheck"))
+        .arg("-s")
+        .arg("sh")
+        .arg(repo.join("install.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "shellcheck: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

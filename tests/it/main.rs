@@ -3,6 +3,7 @@
 mod common;
 
 mod cli;
+mod doctor;
 mod env;
 mod exec;
 mod generated;

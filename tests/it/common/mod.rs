@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fakegw;
+pub mod litellm;
 pub mod openbao;
 pub mod shells;
 

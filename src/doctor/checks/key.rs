@@ -1,0 +1,438 @@
+//! `key`: get the key exactly as Claude Code would — run the profile's `apiKeyHelper` command
+//! line through `/bin/sh -c` with the plan's variables — within a time bound, and check what it
+//! printed the way Claude Code ≥ 2.1.227 does (one printable-ASCII token, ≤ 16384 chars).
+//! For a JWT: expiry against the helper TTL, and this clock against the gateway's `Date`.
+//!
+//! The key never leaves this module except as `first4…last4`.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::doctor::{Input, Outcome, Status, mask};
+
+/// Claude Code's limit on an apiKeyHelper's output (v2.1.227+).
+const MAX_KEY_LEN: usize = 16_384;
+/// Claude Code's default helper TTL when `CLAUDE_CODE_API_KEY_HELPER_TTL_MS` is unset.
+const DEFAULT_TTL_MS: u64 = 300_000;
+/// A helper slower than this delays Claude Code's first request noticeably.
+const SLOW: Duration = Duration::from_secs(2);
+/// Clock skew the gateway may tolerate for `iat`/`exp`.
+const MAX_SKEW: Duration = Duration::from_secs(60);
+
+/// The key as fetched, with what a JWT payload says about it.
+pub struct Secret {
+    pub key: String,
+    exp: Option<u64>,
+    is_jwt: bool,
+}
+
+/// Run the helper (blocking work off the runtime thread).
+pub async fn fetch(input: &Input) -> (Outcome, Option<Secret>) {
+    let cmd = input.plan.api_key_helper.clone();
+    let vars = input.plan.vars.clone();
+    // Vault or an SSO helper can be slower than one network step; Claude Code itself warns
+    // after 10 s, so give the helper that long at least.
+    let bound = input.timeout.max(Duration::from_secs(10));
+    let ran = tokio::task::spawn_blocking(move || run_helper(&cmd, &vars, bound)).await;
+    let run = match ran {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Outcome::fail(format!("could not run the apiKeyHelper: {e}"), "retry"),
+                None,
+            );
+        }
+    };
+    judge(&input.plan.api_key_helper, run)
+}
+
+/// What running the helper gave.
+#[derive(Debug)]
+enum Run {
+    Spawn(String),
+    TimedOut(Duration),
+    Exited {
+        code: Option<i32>,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+        took: Duration,
+    },
+}
+
+fn run_helper(cmd: &str, vars: &[(String, String)], bound: Duration) -> Run {
+    let child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Run::Spawn(e.to_string()),
+    };
+    let start = Instant::now();
+    // Drain both pipes on their own threads so that a chatty helper cannot block on a full pipe;
+    // a background grandchild may keep them open, so collect with a deadline, never a join.
+    let drain = |pipe: Option<Box<dyn Read + Send>>, limit: u64| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(limit).read_to_end(&mut b);
+            }
+            let _ = tx.send(b);
+        });
+        rx
+    };
+    let out_rx = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        1 << 20,
+    );
+    let err_rx = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        1 << 16,
+    );
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if start.elapsed() >= bound => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Run::Spawn(e.to_string()),
+        }
+    };
+    let took = start.elapsed();
+    let Some(status) = status else {
+        return Run::TimedOut(bound);
+    };
+    let rest = bound.saturating_sub(took).max(Duration::from_millis(100));
+    Run::Exited {
+        code: status.code(),
+        stdout: out_rx.recv_timeout(rest).unwrap_or_default(),
+        stderr: err_rx
+            .recv_timeout(Duration::from_millis(100))
+            .unwrap_or_default(),
+        took,
+    }
+}
+
+fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
+    let yourself = format!("run `{cmd}` yourself to see what it does");
+    let (code, stdout, stderr, took) = match run {
+        Run::Spawn(e) => {
+            return (
+                Outcome::fail(
+                    format!("could not start /bin/sh for the apiKeyHelper: {e}"),
+                    yourself,
+                ),
+                None,
+            );
+        }
+        Run::TimedOut(bound) => {
+            return (
+                Outcome::fail(
+                    format!(
+                        "the apiKeyHelper did not finish within {} s",
+                        bound.as_secs()
+                    ),
+                    format!("Claude Code waits for it before its first request; {yourself}"),
+                ),
+                None,
+            );
+        }
+        Run::Exited {
+            code,
+            stdout,
+            stderr,
+            took,
+        } => (code, stdout, stderr, took),
+    };
+    if code != Some(0) {
+        let err = String::from_utf8_lossy(&stderr);
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let last = last
+            .strip_prefix("hint: ")
+            .map_or(last, |_| err.lines().rev().nth(1).unwrap_or(last));
+        let code = code.map_or("a signal".to_owned(), |c| c.to_string());
+        return (
+            Outcome::fail(
+                format!(
+                    "the apiKeyHelper exited {code}: {}",
+                    crate::doctor::http::one_line(last, 160)
+                ),
+                yourself,
+            ),
+            None,
+        );
+    }
+    let text = String::from_utf8_lossy(&stdout);
+    let key = text.trim();
+    let problem = if key.is_empty() {
+        Some("printed nothing".to_owned())
+    } else if key.lines().count() > 1 {
+        Some(format!("printed {} lines", key.lines().count()))
+    } else if key.chars().any(char::is_whitespace) {
+        Some("printed more than one word".to_owned())
+    } else if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("printed characters that are not printable ASCII".to_owned())
+    } else if key.len() > MAX_KEY_LEN {
+        Some(format!(
+            "printed {} characters (Claude Code takes at most {MAX_KEY_LEN})",
+            key.len()
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return (
+            Outcome::fail(
+                format!("the apiKeyHelper {problem}: Claude Code cannot use that as a key"),
+                "the helper must print only the key and a newline (Claude Code ≥ 2.1.227 refuses anything else)",
+            ),
+            None,
+        );
+    }
+    let exp = jwt_exp(key);
+    let secret = Secret {
+        key: key.to_owned(),
+        exp: exp.flatten(),
+        is_jwt: exp.is_some(),
+    };
+    let kind = if secret.is_jwt { "JWT" } else { "key" };
+    let summary = format!("the apiKeyHelper printed a {kind} ({})", mask(key));
+    let outcome = if took > SLOW {
+        Outcome::warn(
+            format!("{summary}, but took {:.1} s", took.as_secs_f64()),
+            "Claude Code's first request in every session waits for the helper: use a faster key source or keep ccgw's cache warm",
+        )
+    } else {
+        Outcome::pass(summary)
+    };
+    (outcome, Some(secret))
+}
+
+/// After the network check: JWT lifetime vs the helper TTL, and clock skew vs the gateway.
+pub fn finish(
+    input: &Input,
+    outcome: Outcome,
+    secret: Option<&Secret>,
+    server_date: Option<SystemTime>,
+) -> Outcome {
+    let Some(secret) = secret.filter(|s| s.is_jwt) else {
+        return outcome;
+    };
+    let ttl_ms = input
+        .plan
+        .get("CLAUDE_CODE_API_KEY_HELPER_TTL_MS")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_TTL_MS);
+    jwt_findings(outcome, secret.exp, ttl_ms, SystemTime::now(), server_date)
+}
+
+fn jwt_findings(
+    mut outcome: Outcome,
+    exp: Option<u64>,
+    ttl_ms: u64,
+    now: SystemTime,
+    server_date: Option<SystemTime>,
+) -> Outcome {
+    let now_s = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    fn add(outcome: &mut Outcome, status: Status, text: String, hint: &str) {
+        outcome.summary = format!("{}; {text}", outcome.summary);
+        if status == Status::Fail || (status == Status::Warn && outcome.status == Status::Pass) {
+            outcome.status = status;
+        }
+        outcome.hint = Some(match outcome.hint.take() {
+            Some(h) => format!("{h}\n{hint}"),
+            None => hint.to_owned(),
+        });
+    }
+    let ttl_s = ttl_ms / 1000;
+    match exp {
+        Some(exp) if exp <= now_s => add(
+            &mut outcome,
+            Status::Fail,
+            format!("it expired {} s ago", now_s - exp),
+            "the key source hands out an expired token: check its clock and lifetime (`ccgw key --refresh`)",
+        ),
+        Some(exp) if exp - now_s <= ttl_s => add(
+            &mut outcome,
+            Status::Warn,
+            format!(
+                "it expires in {} s, within the helper TTL of {ttl_s} s",
+                exp - now_s
+            ),
+            "Claude Code reuses a key for CLAUDE_CODE_API_KEY_HELPER_TTL_MS and then still sends it while refreshing: tokens must outlive the TTL (raise the JWT ttl or lower key_ttl)",
+        ),
+        Some(exp) => {
+            outcome.summary = format!("{}, valid for {} min", outcome.summary, (exp - now_s) / 60);
+        }
+        None => {
+            outcome.summary = format!("{} without `exp`", outcome.summary);
+        }
+    }
+    if let Some(date) = server_date {
+        let (ahead, skew) = match now.duration_since(date) {
+            Ok(d) => (true, d),
+            Err(e) => (false, e.duration()),
+        };
+        if skew > MAX_SKEW {
+            add(
+                &mut outcome,
+                Status::Warn,
+                format!(
+                    "this clock is {} s {} the gateway's",
+                    skew.as_secs(),
+                    if ahead { "ahead of" } else { "behind" }
+                ),
+                "sync this machine's clock (NTP): the gateway judges the JWT's iat/exp by its own clock",
+            );
+        }
+    }
+    outcome
+}
+
+/// `Some(exp)` when `key` is a JWT (three base64url parts, a JSON object payload), with its
+/// `exp` claim if it has one. Not verified: the doctor only reads the claims.
+fn jwt_exp(key: &str) -> Option<Option<u64>> {
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let payload = base64url_decode(parts[1])?;
+    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    let claims = claims.as_object()?;
+    Some(claims.get("exp").and_then(|e| {
+        e.as_u64()
+            .or_else(|| e.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+    }))
+}
+
+fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in s.trim_end_matches('=').bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exited(stdout: &str) -> Run {
+        Run::Exited {
+            code: Some(0),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: Vec::new(),
+            took: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn one_token_passes_and_is_masked() {
+        let (o, s) = judge("h", exited("sk-ccgw-test-master-1234\n"));
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.summary.contains("sk-c…1234"));
+        assert!(!o.summary.contains("master"));
+        assert_eq!(s.unwrap().key, "sk-ccgw-test-master-1234");
+    }
+
+    #[test]
+    fn banners_and_empty_output_fail() {
+        assert_eq!(
+            judge("h", exited("Welcome!\nsk-abc\n")).0.status,
+            Status::Fail
+        );
+        assert_eq!(judge("h", exited("\n")).0.status, Status::Fail);
+        assert_eq!(judge("h", exited("ключ")).0.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_failing_helper_shows_its_error_not_a_key() {
+        let (o, s) = judge(
+            "h",
+            Run::Exited {
+                code: Some(4),
+                stdout: Vec::new(),
+                stderr: b"error: environment variable `K` is not set\nhint: export K\n".to_vec(),
+                took: Duration::ZERO,
+            },
+        );
+        assert!(s.is_none());
+        assert!(
+            o.summary.contains("exited 4: error: environment variable"),
+            "{o:?}"
+        );
+    }
+
+    // {"alg":"HS256"} . {"exp":2000000000} . sig
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjIwMDAwMDAwMDB9.c2ln";
+
+    #[test]
+    fn reads_a_jwt_exp() {
+        assert_eq!(jwt_exp(JWT), Some(Some(2_000_000_000)));
+        assert_eq!(jwt_exp("sk-not.a.jwt!"), None);
+    }
+
+    #[test]
+    fn jwt_lifetime_and_skew() {
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        let base = || Outcome::pass("ok");
+        let exp = 2_000_000_000;
+        assert_eq!(
+            jwt_findings(base(), Some(exp), 300_000, at(exp - 3600), None).status,
+            Status::Pass
+        );
+        let short = jwt_findings(base(), Some(exp), 300_000, at(exp - 100), None);
+        assert_eq!(short.status, Status::Warn);
+        assert!(short.summary.contains("within the helper TTL"));
+        assert_eq!(
+            jwt_findings(base(), Some(exp), 300_000, at(exp + 5), None).status,
+            Status::Fail
+        );
+        let skewed = jwt_findings(
+            base(),
+            Some(exp),
+            300_000,
+            at(exp - 3600),
+            Some(at(exp - 3600 - 120)),
+        );
+        assert_eq!(skewed.status, Status::Warn);
+        assert!(skewed.summary.contains("120 s ahead of"), "{skewed:?}");
+    }
+}

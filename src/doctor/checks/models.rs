@@ -1,0 +1,161 @@
+//! `models`: `GET {ANTHROPIC_BASE_URL}/v1/models` (with `anthropic-version`, so LiteLLM answers in
+//! Anthropic format) lists every model the profile names (`model`, `models.*`).
+//!
+//! Unified and anthropic modes only: in Bedrock/Vertex mode the model id goes to the provider
+//! route, which the passthrough check exercises.
+
+use crate::config::Mode;
+use crate::doctor::checks::auth::mode_auth;
+use crate::doctor::checks::key::Secret;
+use crate::doctor::http::{self, Http};
+use crate::doctor::{Input, Outcome};
+
+/// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
+const ALIASES: [&str; 8] = [
+    "default",
+    "best",
+    "opus",
+    "sonnet",
+    "haiku",
+    "fable",
+    "opusplan",
+    "sonnet[1m]",
+];
+
+pub fn not_applicable(input: &Input) -> Option<Outcome> {
+    match input.profile.mode {
+        Mode::Bedrock | Mode::Vertex => Some(Outcome::skip(format!(
+            "skipped: in {} mode the model id goes to the provider route (see passthrough)",
+            input.profile.mode.as_str()
+        ))),
+        _ => None,
+    }
+}
+
+/// The Messages-API base Claude Code uses (`ANTHROPIC_BASE_URL` from the plan).
+pub fn messages_base(input: &Input) -> String {
+    input
+        .plan
+        .get("ANTHROPIC_BASE_URL")
+        .unwrap_or(input.profile.gateway_base())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The models the profile names, as Claude Code sends them (`[1m]` stripped, aliases left out).
+pub fn profile_models(input: &Input) -> Vec<String> {
+    let p = &input.profile;
+    let mut out: Vec<String> = Vec::new();
+    for m in [&p.model, &p.models.opus, &p.models.sonnet, &p.models.haiku]
+        .into_iter()
+        .flatten()
+    {
+        let m = m.trim().trim_end_matches("[1m]").to_owned();
+        if !ALIASES.contains(&m.as_str()) && !m.is_empty() && !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+    let url = format!("{}/v1/models", messages_base(input));
+    let req = http.client.get(&url).headers(http::claude_headers(
+        &input.profile,
+        mode_auth(input.profile.mode),
+        &secret.key,
+        false,
+    ));
+    let answer = match http::send(http, req).await {
+        Ok(a) => a,
+        Err(p) => return Outcome::fail(format!("GET /v1/models: {}", p.summary()), p.hint()),
+    };
+    if answer.status == 404 {
+        return Outcome::warn(
+            "the gateway has no /v1/models: cannot check the profile's models",
+            "the messages check still tries the model on count_tokens",
+        );
+    }
+    if !answer.is_success() {
+        return Outcome::fail(
+            format!(
+                "GET /v1/models answered {}: {}",
+                answer.status,
+                answer.message()
+            ),
+            "see the auth check",
+        );
+    }
+    let ids: Vec<String> = answer
+        .json()
+        .and_then(|j| j.get("data").and_then(|d| d.as_array()).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+        .collect();
+    judge(&profile_models(input), &ids)
+}
+
+fn judge(wanted: &[String], have: &[String]) -> Outcome {
+    let listed = || {
+        let mut shown: Vec<&str> = have.iter().take(8).map(String::as_str).collect();
+        if have.len() > 8 {
+            shown.push("…");
+        }
+        if shown.is_empty() {
+            "nothing".to_owned()
+        } else {
+            shown.join(", ")
+        }
+    };
+    if wanted.is_empty() {
+        return Outcome::warn(
+            format!(
+                "the profile names no model, so Claude Code asks for its built-in ids (e.g. claude-sonnet-4-5-20250929); the gateway has: {}",
+                listed()
+            ),
+            "set `model` (and `models.opus/sonnet/haiku`) in the profile to names the gateway serves",
+        );
+    }
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|m| !have.contains(m))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Outcome::pass(format!(
+            "the gateway serves {} ({} model{} in all)",
+            wanted.join(", "),
+            have.len(),
+            if have.len() == 1 { "" } else { "s" }
+        ))
+    } else {
+        Outcome::fail(
+            format!(
+                "the gateway does not list {}; it has: {}",
+                missing.join(", "),
+                listed()
+            ),
+            "set `model`/`models.*` in the profile to names from that list, or add the model to the gateway (LiteLLM: model_list)",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Status;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    #[test]
+    fn all_listed_passes_missing_fails_with_the_list() {
+        assert_eq!(judge(&v(&["a"]), &v(&["a", "b"])).status, Status::Pass);
+        let o = judge(&v(&["a", "z"]), &v(&["a", "b"]));
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.summary.contains("does not list z; it has: a, b"), "{o:?}");
+        assert_eq!(judge(&[], &v(&["a"])).status, Status::Warn);
+    }
+}

@@ -1,0 +1,434 @@
+//! `network`: DNS, TCP connect and (for https) the TLS handshake, each bounded by `--timeout`,
+//! through the proxy that applies (as reqwest reads `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and
+//! `NO_PROXY`). The HTTP client every later check uses is built here: a CA file or client
+//! certificate that cannot be loaded fails this check, not some request later.
+//!
+//! Days to the certificate's expiry come from the peer certificate reqwest hands back
+//! (`tls_info`), read with a few lines of DER walking (no X.509 dependency).
+
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime};
+
+use reqwest::Url;
+
+use crate::doctor::http::{self, Http, Problem, ProblemKind};
+use crate::doctor::{Input, Outcome};
+
+/// Warn when the gateway's certificate expires sooner than this.
+const EXPIRY_WARN_DAYS: u64 = 14;
+
+pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
+    let (client, tls) = match http::client(&input.profile, input.timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                Outcome::fail(
+                    format!("{e:#}"),
+                    "fix `tls` in the profile (PEM files: ca_file, client_cert + client_key)",
+                ),
+                None,
+            );
+        }
+    };
+    let mut http = Http {
+        client,
+        timeout: input.timeout,
+        server_date: None,
+    };
+    let Ok(url) = Url::parse(input.profile.gateway_base()) else {
+        return (
+            Outcome::fail(
+                "the gateway URL does not parse",
+                "fix `gateway` in the profile",
+            ),
+            None,
+        );
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let proxy = proxy_for(&url, &env);
+    let (host, port) = match &proxy {
+        Some(p) => (
+            p.url.host_str().unwrap_or_default().to_owned(),
+            p.url.port_or_known_default().unwrap_or(80),
+        ),
+        None => (
+            url.host_str().unwrap_or_default().to_owned(),
+            url.port_or_known_default().unwrap_or(443),
+        ),
+    };
+    let what = if proxy.is_some() { "proxy" } else { "gateway" };
+    let host_bare = host.trim_matches(['[', ']']).to_owned();
+
+    // DNS (an IP literal needs none).
+    let addrs: Vec<SocketAddr> = if let Ok(ip) = host_bare.parse::<std::net::IpAddr>() {
+        vec![SocketAddr::new(ip, port)]
+    } else {
+        match tokio::time::timeout(
+            input.timeout,
+            tokio::net::lookup_host((host_bare.as_str(), port)),
+        )
+        .await
+        {
+            Ok(Ok(a)) => a.collect(),
+            Ok(Err(e)) => {
+                let p = Problem {
+                    kind: ProblemKind::Dns,
+                    detail: format!("`{host_bare}`: {e}"),
+                };
+                return (fail_with(what, &p), None);
+            }
+            Err(_) => {
+                let p = Problem {
+                    kind: ProblemKind::Timeout,
+                    detail: format!("resolving `{host_bare}`"),
+                };
+                return (fail_with(what, &p), None);
+            }
+        }
+    };
+    if addrs.is_empty() {
+        let p = Problem {
+            kind: ProblemKind::Dns,
+            detail: format!("`{host_bare}` has no address"),
+        };
+        return (fail_with(what, &p), None);
+    }
+
+    // TCP: the first address that accepts, within one time limit for all.
+    let started = Instant::now();
+    let mut last = None;
+    let mut connected = None;
+    for addr in addrs.iter().take(4) {
+        let left = input.timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => {
+                connected = Some(*addr);
+                break;
+            }
+            Ok(Err(e)) => {
+                last = Some(Problem {
+                    kind: http::classify(&e.to_string()),
+                    detail: format!("{addr}: {e}"),
+                })
+            }
+            Err(_) => {
+                last = Some(Problem {
+                    kind: ProblemKind::Timeout,
+                    detail: format!("connecting to {addr}"),
+                });
+                break;
+            }
+        }
+    }
+    let Some(addr) = connected else {
+        let p = last.unwrap_or(Problem {
+            kind: ProblemKind::Other,
+            detail: "no address to connect to".into(),
+        });
+        return (fail_with(what, &p), None);
+    };
+
+    // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
+    let resp = match http
+        .client
+        .get(url.clone())
+        .timeout(input.timeout)
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let p = http::describe(&e);
+            return (fail_with(what, &p), None);
+        }
+    };
+    let expiry = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|i| i.peer_certificate())
+        .and_then(not_after);
+    http.server_date = resp
+        .headers()
+        .get("date")
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| http::httpdate_parse(d.trim()));
+
+    let mut parts = vec![format!("{addr} accepts connections")];
+    let via = match &proxy {
+        Some(p) => format!("via proxy {} (from {})", p.shown, p.var),
+        None => "no proxy".to_owned(),
+    };
+    let mut warn: Option<(String, String)> = None;
+    if url.scheme() == "https" {
+        let mut t = "TLS verified".to_owned();
+        if !tls.extra_roots.is_empty() {
+            t.push_str(&format!(" with {}", tls.extra_roots.join(" + ")));
+        }
+        if tls.client_cert {
+            t.push_str(", client certificate sent");
+        }
+        if let Some(exp) = expiry {
+            let days = exp
+                .duration_since(SystemTime::now())
+                .map_or(0, |d| d.as_secs() / 86_400);
+            t.push_str(&format!(", certificate valid {days} more days"));
+            if days < EXPIRY_WARN_DAYS {
+                warn = Some((
+                    format!("the gateway's certificate expires in {days} days"),
+                    "renew the gateway's certificate before it expires".to_owned(),
+                ));
+            }
+        }
+        parts.push(t);
+    } else {
+        parts.push("plain HTTP".to_owned());
+    }
+    parts.push(via);
+    let summary = parts.join("; ");
+    let outcome = match warn {
+        Some((w, hint)) => Outcome::warn(format!("{summary}; {w}"), hint),
+        None => Outcome::pass(summary),
+    };
+    (outcome, Some(http))
+}
+
+fn fail_with(what: &str, p: &Problem) -> Outcome {
+    Outcome::fail(format!("{what}: {}", p.summary()), p.hint())
+}
+
+/// The proxy reqwest will use for `url`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProxyChoice {
+    /// The variable it came from.
+    pub var: &'static str,
+    pub url: Url,
+    /// The URL without credentials.
+    pub shown: String,
+}
+
+/// Mirror of reqwest 0.13's environment proxy rules (hyper-util's matcher): `HTTPS_PROXY` then
+/// `https_proxy` for https (`HTTP_PROXY`/`http_proxy` for http, ignored under CGI), else
+/// `ALL_PROXY`/`all_proxy`; `NO_PROXY`/`no_proxy` entries are IPs, CIDRs, domains (with their
+/// subdomains) or `*`.
+pub fn proxy_for(url: &Url, env: &dyn Fn(&str) -> Option<String>) -> Option<ProxyChoice> {
+    let first = |names: &[&'static str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).map(|v| (*n, v)))
+            .filter(|(_, v)| !v.trim().is_empty())
+    };
+    let specific = if url.scheme() == "https" {
+        first(&["HTTPS_PROXY", "https_proxy"])
+    } else if env("REQUEST_METHOD").is_some() {
+        None
+    } else {
+        first(&["HTTP_PROXY", "http_proxy"])
+    };
+    let (var, raw) = specific.or_else(|| first(&["ALL_PROXY", "all_proxy"]))?;
+    let no = first(&["NO_PROXY", "no_proxy"])
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let host = url.host_str().unwrap_or_default();
+    if no_proxy_matches(&no, host) {
+        return None;
+    }
+    let with_scheme = if raw.contains("://") {
+        raw.clone()
+    } else {
+        format!("http://{raw}")
+    };
+    let parsed = Url::parse(&with_scheme).ok()?;
+    let mut shown = parsed.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+    }
+    Some(ProxyChoice {
+        var,
+        url: parsed,
+        shown: shown.as_str().trim_end_matches('/').to_owned(),
+    })
+}
+
+fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host.trim_matches(['[', ']']);
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            if let Some(ip) = ip {
+                if let Some((net, bits)) = entry.split_once('/') {
+                    return cidr_contains(net, bits, ip);
+                }
+                return entry.parse::<std::net::IpAddr>().is_ok_and(|e| e == ip);
+            }
+            let d = entry.strip_prefix('.').unwrap_or(entry);
+            host.eq_ignore_ascii_case(d)
+                || (host.len() > d.len()
+                    && host[host.len() - d.len()..].eq_ignore_ascii_case(d)
+                    && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+        })
+}
+
+fn cidr_contains(net: &str, bits: &str, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The `notAfter` of a DER X.509 certificate.
+///
+/// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serial INTEGER,
+/// signature SEQUENCE, issuer SEQUENCE, validity SEQUENCE { notBefore, notAfter }, … }, … }
+pub fn not_after(der: &[u8]) -> Option<SystemTime> {
+    let (tag, cert, _) = tlv(der)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, tbs, _) = tlv(cert)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let mut rest = tbs;
+    let (mut tag, mut _body, mut next) = tlv(rest)?;
+    if tag == 0xa0 {
+        rest = next;
+        (tag, _body, next) = tlv(rest)?;
+    }
+    // serial, signature, issuer
+    for want in [0x02, 0x30, 0x30] {
+        if tag != want {
+            return None;
+        }
+        rest = next;
+        (tag, _body, next) = tlv(rest)?;
+    }
+    if tag != 0x30 {
+        return None;
+    }
+    let (_, _, after_not_before) = tlv(_body)?;
+    let (time_tag, time, _) = tlv(after_not_before)?;
+    let text = std::str::from_utf8(time).ok()?.strip_suffix('Z')?;
+    let (year, rest) = match time_tag {
+        0x17 => {
+            let yy: i64 = text.get(..2)?.parse().ok()?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, text.get(2..)?)
+        }
+        0x18 => (text.get(..4)?.parse().ok()?, text.get(4..)?),
+        _ => return None,
+    };
+    let num = |r: std::ops::Range<usize>| rest.get(r)?.parse::<u32>().ok();
+    http::unix_time(
+        year,
+        num(0..2)?,
+        num(2..4)?,
+        num(4..6)?,
+        num(6..8)?,
+        num(8..10)?,
+    )
+}
+
+/// One DER TLV: (tag, contents, the bytes after it).
+fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)?;
+    let (len, start) = if first < 0x80 {
+        (usize::from(first), 2)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | usize::from(*b.get(2 + i)?);
+        }
+        (len, 2 + n)
+    };
+    let end = start.checked_add(len)?;
+    Some((tag, b.get(start..end)?, b.get(end..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn https_proxy_applies_unless_no_proxy_matches() {
+        let url = Url::parse("https://gw.corp.example:4000").unwrap();
+        let p = proxy_for(&url, &env(&[("HTTPS_PROXY", "http://user:pw@proxy:3128")])).unwrap();
+        assert_eq!(p.var, "HTTPS_PROXY");
+        assert_eq!(p.shown, "http://proxy:3128");
+        assert!(
+            proxy_for(
+                &url,
+                &env(&[("HTTPS_PROXY", "proxy:3128"), ("NO_PROXY", "corp.example")])
+            )
+            .is_none()
+        );
+        assert!(
+            proxy_for(
+                &url,
+                &env(&[("HTTPS_PROXY", "proxy:3128"), ("no_proxy", "*")])
+            )
+            .is_none()
+        );
+        assert!(proxy_for(&url, &env(&[("HTTP_PROXY", "proxy:3128")])).is_none());
+        let all = proxy_for(&url, &env(&[("ALL_PROXY", "http://all:1")])).unwrap();
+        assert_eq!(all.var, "ALL_PROXY");
+    }
+
+    #[test]
+    fn no_proxy_ips_and_cidrs() {
+        assert!(no_proxy_matches("10.0.0.0/8, localhost", "10.1.2.3"));
+        assert!(no_proxy_matches("127.0.0.1", "127.0.0.1"));
+        assert!(!no_proxy_matches("127.0.0.1", "127.0.0.2"));
+        assert!(!no_proxy_matches("example.com", "notexample.com"));
+        assert!(no_proxy_matches(".example.com", "a.example.com"));
+    }
+
+    #[test]
+    fn reads_not_after_from_a_real_certificate() {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_after = rcgen::date_time_ymd(2031, 7, 9);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let t = not_after(cert.der()).unwrap();
+        let want = http::unix_time(2031, 7, 9, 0, 0, 0).unwrap();
+        assert_eq!(t, want);
+        assert!(not_after(b"\x30\x03\x02\x01\x01").is_none());
+    }
+}

@@ -1,0 +1,283 @@
+//! `passthrough` (Bedrock and Vertex modes): the routes Claude Code calls, as it calls them.
+//!
+//! Bedrock: first the UNAUTHENTICATED `GET {bedrock base}/inference-profiles?type=SYSTEM_DEFINED`
+//! (Claude Code sends it with no credential and no custom headers: a gateway that demands auth
+//! there fails Claude Code's first request), then `POST {bedrock base}/model/<model>/invoke` with
+//! `Authorization: Bearer` only. Vertex: `POST {vertex base}/projects/P/locations/R/publishers/
+//! anthropic/models/M:rawPredict` with Bearer only.
+//!
+//! What counts as a pass: the gateway routed the request and accepted the key. Whether the
+//! provider behind it answers is not judged (offline there is none): a provider-side error is
+//! a pass or a warning with its message; a refused key, a missing route (404/405) or a model the
+//! gateway does not route is a failure.
+
+use serde_json::json;
+
+use crate::config::Mode;
+use crate::doctor::checks::key::Secret;
+use crate::doctor::checks::models::profile_models;
+use crate::doctor::http::{self, Answer, Auth, Http};
+use crate::doctor::{Input, Outcome, Status};
+
+/// Claude Code's default Sonnet ids per provider (v2.1.197), used when the profile names none.
+const BEDROCK_DEFAULT_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const VERTEX_DEFAULT_MODEL: &str = "claude-sonnet-4-5@20250929";
+
+pub fn not_applicable(input: &Input) -> Option<Outcome> {
+    match input.profile.mode {
+        Mode::Bedrock | Mode::Vertex => None,
+        m => Some(Outcome::skip(format!(
+            "skipped: {} mode uses no pass-through route",
+            m.as_str()
+        ))),
+    }
+}
+
+pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+    match input.profile.mode {
+        Mode::Bedrock => bedrock(input, http, secret).await,
+        Mode::Vertex => vertex(input, http, secret).await,
+        _ => Outcome::skip("skipped"),
+    }
+}
+
+fn model_or(input: &Input, default: &str) -> String {
+    profile_models(input)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// Percent-encode a path segment the way Claude Code's SDKs put a model id in a path: `/` (in
+/// ARNs) and other reserved characters encoded, `:` and `@` kept.
+fn segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+    let base = input.plan.get("ANTHROPIC_BEDROCK_BASE_URL").map_or_else(
+        || format!("{}/bedrock", input.profile.gateway_base()),
+        str::to_owned,
+    );
+    let base = base.trim_end_matches('/');
+    // Exactly what Claude Code sends first: no credential, no custom headers.
+    let profiles_req = http
+        .client
+        .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
+        .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
+    let profiles = match http::send(http, profiles_req).await {
+        Ok(a) => a,
+        Err(p) => {
+            return Outcome::fail(
+                format!("GET …/bedrock/inference-profiles: {}", p.summary()),
+                p.hint(),
+            );
+        }
+    };
+    let profiles_refused = matches!(profiles.status, 401 | 403);
+    let model = model_or(input, BEDROCK_DEFAULT_MODEL);
+    let body = json!({
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "ping"}],
+    });
+    let req = http
+        .client
+        .post(format!("{base}/model/{}/invoke", segment(&model)))
+        .headers(http::claude_headers(
+            &input.profile,
+            Auth::Bearer,
+            &secret.key,
+            false,
+        ))
+        .json(&body);
+    let invoke = match http::send(http, req).await {
+        Ok(a) => judge_route("bedrock invoke", &model, &a),
+        Err(p) => Outcome::fail(format!("bedrock invoke: {}", p.summary()), p.hint()),
+    };
+    // Measured with Claude Code 2.1.197: after a 401 on this unauthenticated GET it goes on to
+    // the invoke route with its built-in model IDs, so a refusal here costs model discovery, not
+    // the session — a warning, unless the invoke route itself fails.
+    if profiles_refused && !invoke.failed() {
+        return Outcome::warn(
+            format!(
+                "the gateway demands auth on GET …/bedrock/inference-profiles ({}), which Claude Code sends with no credential; {}",
+                profiles.status, invoke.summary
+            ),
+            format!(
+                "Claude Code then falls back to its built-in Bedrock model IDs; to let it list inference profiles, answer GET {base}/inference-profiles without a key (its first Bedrock request carries none)"
+            ),
+        );
+    }
+    let first = format!(
+        "inference-profiles answers without a key ({})",
+        profiles.status
+    );
+    Outcome {
+        summary: format!("{first}; {}", invoke.summary),
+        ..invoke
+    }
+}
+
+async fn vertex(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+    let base = input.plan.get("ANTHROPIC_VERTEX_BASE_URL").map_or_else(
+        || format!("{}/vertex_ai/v1", input.profile.gateway_base()),
+        str::to_owned,
+    );
+    let project = input.plan.get("ANTHROPIC_VERTEX_PROJECT_ID").unwrap_or("");
+    let region = input
+        .plan
+        .get("CLOUD_ML_REGION")
+        .unwrap_or(crate::config::DEFAULT_VERTEX_REGION);
+    let model = model_or(input, VERTEX_DEFAULT_MODEL);
+    let url = format!(
+        "{}/projects/{}/locations/{}/publishers/anthropic/models/{}:rawPredict",
+        base.trim_end_matches('/'),
+        segment(project),
+        segment(region),
+        segment(&model)
+    );
+    let body = json!({
+        "anthropic_version": "vertex-2023-10-16",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "ping"}],
+    });
+    let req = http
+        .client
+        .post(url)
+        .headers(http::claude_headers(
+            &input.profile,
+            Auth::Bearer,
+            &secret.key,
+            true,
+        ))
+        .json(&body);
+    match http::send(http, req).await {
+        Ok(a) => judge_route("vertex rawPredict", &model, &a),
+        Err(p) => Outcome::fail(format!("vertex rawPredict: {}", p.summary()), p.hint()),
+    }
+}
+
+/// Words in a refusal that come from the provider side (or the gateway's missing provider
+/// credential), not from the gateway refusing the user's key.
+fn provider_side(a: &Answer) -> bool {
+    let b = a.body.to_ascii_lowercase();
+    [
+        "credential is configured",
+        "not forwarded",
+        "security token",
+        "unrecognizedclient",
+        "accessdenied",
+        "permission_denied",
+        "x-amzn",
+    ]
+    .iter()
+    .any(|n| b.contains(n))
+}
+
+fn judge_route(what: &str, model: &str, a: &Answer) -> Outcome {
+    let msg = a.message();
+    let s = a.status;
+    let mut o = match s {
+        200..=299 => Outcome::pass(format!("{what} of `{model}` answers {s}")),
+        401 | 403 if provider_side(a) => Outcome::warn(
+            format!(
+                "{what}: the gateway took the key, but has no working provider credential ({s}: {msg})"
+            ),
+            "configure the provider credential on the gateway (LiteLLM: AWS keys/role and AWS_REGION_NAME, or DEFAULT_VERTEXAI_*); the doctor checks only the route and your key",
+        ),
+        401 | 403 => Outcome::fail(
+            format!("{what}: the gateway refused the key sent as Bearer ({s}: {msg})"),
+            "in this mode Claude Code sends the key only as `Authorization: Bearer`: the gateway must accept it there (see the auth check)",
+        ),
+        400 if a.error_field("type").as_deref() == Some("no_db_connection") => Outcome::fail(
+            format!("{what}: key refused ({s} no_db_connection)"),
+            "this LiteLLM has no database, so only its master key is valid (see the auth check)",
+        ),
+        400 if msg.to_ascii_lowercase().contains("invalid model") => Outcome::fail(
+            format!("{what}: the gateway does not route model `{model}` ({msg})"),
+            "set `model` in the profile to a provider model id the gateway routes, or add it to the gateway's model list",
+        ),
+        404 | 405 => Outcome::fail(
+            format!("{what}: no such route on the gateway ({s})"),
+            "check `gateway` and `mode`: Claude Code calls exactly this URL (LiteLLM serves /bedrock/… and /vertex_ai/v1/…)",
+        ),
+        500..=599 => Outcome::warn(
+            format!(
+                "{what}: the gateway took the key, but its call to the provider failed ({s}: {msg})"
+            ),
+            "the doctor judges the route and the key; the provider side (credentials, region, model access) is the gateway's: check its logs",
+        ),
+        _ => Outcome::pass(format!(
+            "{what}: route and key accepted; the provider answered {s} ({msg})"
+        )),
+    };
+    if o.status == Status::Pass && o.summary.len() > 220 {
+        o.summary = http::one_line(&o.summary, 220);
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderMap;
+
+    fn ans(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn encodes_model_ids_like_the_sdk() {
+        assert_eq!(
+            segment("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        );
+        assert_eq!(
+            segment("arn:aws:bedrock:us-east-1:1:x/y"),
+            "arn:aws:bedrock:us-east-1:1:x%2Fy"
+        );
+    }
+
+    #[test]
+    fn route_verdicts() {
+        assert_eq!(judge_route("r", "m", &ans(200, "{}")).status, Status::Pass);
+        assert_eq!(judge_route("r", "m", &ans(404, "")).status, Status::Fail);
+        let vertex_no_cred = r#"{"detail":"No Vertex AI credential is configured on this proxy and the request carried no upstream Google credential."}"#;
+        assert_eq!(
+            judge_route("r", "m", &ans(401, vertex_no_cred)).status,
+            Status::Warn
+        );
+        let key = r#"{"error":{"message":"Authentication Error","type":"auth_error"}}"#;
+        assert_eq!(judge_route("r", "m", &ans(401, key)).status, Status::Fail);
+        assert_eq!(
+            judge_route(
+                "r",
+                "m",
+                &ans(
+                    500,
+                    r#"{"error":{"message":"Provider anthropic not found"}}"#
+                )
+            )
+            .status,
+            Status::Warn
+        );
+        let invalid = r#"{"error":{"message":"allm_passthrough_route: Invalid model name passed in model=x","type":"invalid_request_error"}}"#;
+        assert_eq!(
+            judge_route("r", "x", &ans(400, invalid)).status,
+            Status::Fail
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! A real LiteLLM proxy on 127.0.0.1 (PyPI `litellm[proxy]` + `prisma`, as the setup script
+//! installs it): one `mock_response` model `claude-sonnet-4-5` and a master key, no database.
+//!
+//! It takes ~8 s to start, so tests share ONE proxy per test binary (`LiteLlm::shared()`). A
+//! static is never dropped, so every proxy runs in its own process group with a small reaper
+//! shell that kills the group as soon as the test binary's process is gone; `Drop` (for a
+//! proxy of one test's own, `LiteLlm::start()`) kills it at once.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::{dep, free_port, scrub};
+
+/// `general_settings.master_key`: without a database the only key LiteLLM accepts.
+pub const MASTER_KEY: &str = "sk-ccgw-test-master-1234";
+/// The model the proxy serves (a canned answer; never leaves the process).
+pub const MODEL: &str = "claude-sonnet-4-5";
+
+/// Start-up is ~8 s on an idle machine and has been seen at 13 s; allow for a busy one.
+const START_DEADLINE: Duration = Duration::from_secs(90);
+
+pub struct LiteLlm {
+    child: Child,
+    reaper: Child,
+    pub base: String,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl LiteLlm {
+    /// The proxy shared by every test in this binary (started on first use).
+    pub fn shared() -> &'static LiteLlm {
+        static SHARED: OnceLock<LiteLlm> = OnceLock::new();
+        SHARED.get_or_init(LiteLlm::start)
+    }
+
+    /// A proxy of the caller's own, killed on drop.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("ccgw-litellm-")
+            .tempdir()
+            .unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: anthropic/{MODEL}\n      api_key: sk-ant-fake-not-used\n      mock_response: \"Hello from the LiteLLM mock\"\ngeneral_settings:\n  master_key: {MASTER_KEY}\n"
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("litellm.log")).unwrap();
+        let mut cmd = Command::new(dep("litellm"));
+        scrub(&mut cmd);
+        cmd.arg("--config")
+            .arg(&config)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            // Without it start-up fetches a price list from the internet.
+            .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            .env("HOME", dir.path())
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0);
+        let child = cmd.spawn().expect("start litellm");
+        let reaper = reaper(child.id());
+        let proxy = Self {
+            child,
+            reaper,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+        };
+        proxy.wait_ready();
+        proxy
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("litellm.log")
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + START_DEADLINE;
+        while Instant::now() < deadline {
+            if alive(self.port) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "LiteLLM did not answer /health/liveliness within {START_DEADLINE:?}; log:\n{}",
+            std::fs::read_to_string(self.log()).unwrap_or_default()
+        );
+    }
+}
+
+/// `GET /health/liveliness` answers LiteLLM's "I'm alive!".
+fn alive(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /health/liveliness HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let _ = s.take(4096).read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    text.starts_with("HTTP/1.1 200") && text.contains("I'm alive!")
+}
+
+/// A shell that waits for this test process to end, then kills the proxy's process group.
+fn reaper(pgid: u32) -> Child {
+    let me = std::process::id();
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -TERM -{pgid} 2>/dev/null; sleep 3; kill -KILL -{pgid} 2>/dev/null; exit 0"
+    );
+    Command::new("/bin/sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start the reaper")
+}
+
+impl Drop for LiteLlm {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+        let _ = self.reaper.kill();
+        let _ = self.reaper.wait();
+    }
+}
