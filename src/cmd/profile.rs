@@ -97,11 +97,8 @@ pub fn make_default(loaded: &Loaded, name: &str) -> Result<()> {
     };
     let profile = &loaded.file.profiles[name];
     let old_profile = loaded.file.profiles.get(previous);
-    let rewritten = settings::follow_default(
-        &loaded.path,
-        (previous, old_profile),
-        (name, profile),
-    )?;
+    let rewritten =
+        settings::follow_default(&loaded.path, (previous, old_profile), (name, profile), None)?;
     if !rewritten.is_empty() {
         eprintln!(
             "rewrote {} settings file(s) written for `{previous}` to use `{name}`",

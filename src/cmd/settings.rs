@@ -185,12 +185,14 @@ impl Prepared {
 }
 
 /// Rewrite every settings file ccgw wrote for profile `old` of `config` so that it carries
-/// profile `new` instead (`profile use`, `init` making a new default). Returns the files
-/// rewritten; a file that cannot be rewritten is reported and the others still are.
+/// profile `new` instead (`profile use`, `init` making a new default or replacing a profile),
+/// except `skip` (a file just written). Returns the files rewritten; a file that cannot be
+/// rewritten is reported and the others still are.
 pub fn follow_default(
     config: &ConfigPath,
     old: (&str, Option<&Profile>),
     new: (&str, &Profile),
+    skip: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
     let (old_name, old_profile) = old;
     let ours = sm::canonical_path(&config.path).display().to_string();
@@ -203,6 +205,7 @@ pub fn follow_default(
         })
         .filter(|t| t.path.exists())
         .collect();
+    let skip = skip.map(sm::canonical_path);
     // The managed drop-in has no undo record (ccgw owns the whole file): it was written for
     // `old` when its helper is exactly the one this binary would write for `old`.
     if let (Some(p), Ok(managed)) = (old_profile, scope_target(Scope::Managed)) {
@@ -216,6 +219,9 @@ pub fn follow_default(
     let mut failed = 0;
     for target in targets {
         let path = target.path.clone();
+        if skip.as_ref() == Some(&sm::canonical_path(&path)) {
+            continue;
+        }
         match prepare(config, new.0, new.1, target).and_then(Prepared::commit) {
             Ok(()) => rewritten.push(path),
             Err(e) => {

@@ -104,9 +104,7 @@ impl Answers {
     pub fn secret_kind(&self) -> Option<SecretKind> {
         match &self.key {
             KeyAnswers::Keyring => Some(SecretKind::GatewayKey),
-            KeyAnswers::Jwt(j) if j.signing == Signing::Keyring => {
-                Some(SecretKind::JwtSigningKey)
-            }
+            KeyAnswers::Jwt(j) if j.signing == Signing::Keyring => Some(SecretKind::JwtSigningKey),
             _ => None,
         }
     }
@@ -156,11 +154,7 @@ impl fmt::Display for FlagError {
 
 impl From<FlagError> for anyhow::Error {
     fn from(e: FlagError) -> Self {
-        let hint = match &e {
-            FlagError::Missing(_) => Some("see `ccgw init --help` for every flag".to_owned()),
-            FlagError::Invalid(_) => None,
-        };
-        error::config(e.to_string(), hint)
+        error::config(e.to_string(), None)
     }
 }
 
@@ -264,7 +258,9 @@ fn key_from_flags(args: &InitArgs, source: KeySourceArg) -> Result<KeyAnswers, F
             let claims = args
                 .jwt_claims
                 .iter()
-                .map(|c| parse_claim(c).map_err(|e| FlagError::Invalid(format!("--jwt-claim: {e}"))))
+                .map(|c| {
+                    parse_claim(c).map_err(|e| FlagError::Invalid(format!("--jwt-claim: {e}")))
+                })
                 .collect::<Result<_, _>>()?;
             KeyAnswers::Jwt(JwtAnswers {
                 algorithm,
@@ -541,9 +537,15 @@ mod tests {
         let gw = ["--gateway", "http://gw:4000"];
         assert_eq!(answers(&gw), Err(FlagError::Missing("--key-source")));
         let bedrock = [&gw[..], &["--mode", "bedrock"]].concat();
-        assert_eq!(answers(&bedrock), Err(FlagError::Missing("--bedrock-region")));
+        assert_eq!(
+            answers(&bedrock),
+            Err(FlagError::Missing("--bedrock-region"))
+        );
         let vertex = [&gw[..], &["--mode", "vertex", "--key-source", "env"]].concat();
-        assert_eq!(answers(&vertex), Err(FlagError::Missing("--vertex-project")));
+        assert_eq!(
+            answers(&vertex),
+            Err(FlagError::Missing("--vertex-project"))
+        );
         for (source, flag) in [
             ("vault", "--vault-path"),
             ("jwt", "--jwt-algorithm"),
@@ -555,10 +557,20 @@ mod tests {
         }
         let approle = [
             &gw[..],
-            &["--key-source", "vault", "--vault-path", "p", "--vault-auth", "approle"],
+            &[
+                "--key-source",
+                "vault",
+                "--vault-path",
+                "p",
+                "--vault-auth",
+                "approle",
+            ],
         ]
         .concat();
-        assert_eq!(answers(&approle), Err(FlagError::Missing("--vault-role-id")));
+        assert_eq!(
+            answers(&approle),
+            Err(FlagError::Missing("--vault-role-id"))
+        );
         assert_eq!(
             FlagError::Missing("--gateway").to_string(),
             "--gateway is required with --non-interactive"
@@ -598,14 +610,26 @@ mod tests {
     #[test]
     fn each_mode_gets_its_fields() {
         let base = ["--gateway", "https://gw.example"];
-        let p = round_trip(&profile(&[&base[..], ENV, &["--mode", "anthropic"]].concat()));
+        let p = round_trip(&profile(
+            &[&base[..], ENV, &["--mode", "anthropic"]].concat(),
+        ));
         assert_eq!(p.mode, Mode::Anthropic);
         let p = round_trip(&profile(
-            &[&base[..], ENV, &["--mode", "bedrock", "--bedrock-region", "eu-west-1"]].concat(),
+            &[
+                &base[..],
+                ENV,
+                &["--mode", "bedrock", "--bedrock-region", "eu-west-1"],
+            ]
+            .concat(),
         ));
         assert_eq!(p.bedrock.unwrap().region, "eu-west-1");
         let p = round_trip(&profile(
-            &[&base[..], ENV, &["--mode", "vertex", "--vertex-project", "proj"]].concat(),
+            &[
+                &base[..],
+                ENV,
+                &["--mode", "vertex", "--vertex-project", "proj"],
+            ]
+            .concat(),
         ));
         let v = p.vertex.unwrap();
         assert_eq!((v.project.as_str(), v.region), ("proj", None));
@@ -617,34 +641,72 @@ mod tests {
     #[test]
     fn each_key_source_gets_its_fields() {
         let base = ["--gateway", "https://gw.example", "--key-ttl", "55m"];
-        let p = round_trip(&profile(&[&base[..], &["--key-source", "keyring"]].concat()));
-        assert!(matches!(&p.key, KeySource::Keyring(k) if k.service.is_none() && k.account.is_none()));
+        let p = round_trip(&profile(
+            &[&base[..], &["--key-source", "keyring"]].concat(),
+        ));
+        assert!(
+            matches!(&p.key, KeySource::Keyring(k) if k.service.is_none() && k.account.is_none())
+        );
         assert_eq!(p.key_ttl, Duration::from_secs(55 * 60));
 
         let p = round_trip(&profile(
             &[
                 &base[..],
                 &[
-                    "--key-source", "vault", "--vault-addr", "http://127.0.0.1:8200",
-                    "--vault-path", "team/gw", "--vault-field", "key", "--vault-auth",
-                    "approle", "--vault-role-id", "rid", "--vault-secret-id-file", "/s",
+                    "--key-source",
+                    "vault",
+                    "--vault-addr",
+                    "http://127.0.0.1:8200",
+                    "--vault-path",
+                    "team/gw",
+                    "--vault-field",
+                    "key",
+                    "--vault-auth",
+                    "approle",
+                    "--vault-role-id",
+                    "rid",
+                    "--vault-secret-id-file",
+                    "/s",
                 ],
             ]
             .concat(),
         ));
-        let KeySource::Vault(v) = &p.key else { panic!() };
+        let KeySource::Vault(v) = &p.key else {
+            panic!()
+        };
         assert_eq!(v.addr.as_deref(), Some("http://127.0.0.1:8200"));
-        assert_eq!((v.path.as_str(), v.field.as_deref()), ("team/gw", Some("key")));
+        assert_eq!(
+            (v.path.as_str(), v.field.as_deref()),
+            ("team/gw", Some("key"))
+        );
         assert_eq!(v.auth, VaultAuth::Approle);
         assert_eq!(v.role_id.as_deref(), Some("rid"));
-        assert_eq!(v.secret_id_file.as_deref(), Some(std::path::Path::new("/s")));
+        assert_eq!(
+            v.secret_id_file.as_deref(),
+            Some(std::path::Path::new("/s"))
+        );
         assert!(v.mount.is_none());
 
-        let jwt = [&base[..], &["--key-source", "jwt", "--jwt-algorithm", "hs256"]].concat();
+        let jwt = [
+            &base[..],
+            &["--key-source", "jwt", "--jwt-algorithm", "hs256"],
+        ]
+        .concat();
         let a = answers(&jwt).unwrap();
         assert_eq!(a.secret_kind(), Some(SecretKind::JwtSigningKey));
         let p = round_trip(&profile(
-            &[&jwt[..], &["--jwt-secret-env", "SIGN", "--jwt-ttl", "5m", "--jwt-claim", "team={env:TEAM}"]].concat(),
+            &[
+                &jwt[..],
+                &[
+                    "--jwt-secret-env",
+                    "SIGN",
+                    "--jwt-ttl",
+                    "5m",
+                    "--jwt-claim",
+                    "team={env:TEAM}",
+                ],
+            ]
+            .concat(),
         ));
         let KeySource::Jwt(j) = &p.key else { panic!() };
         assert_eq!(j.algorithm, "HS256");
@@ -653,7 +715,11 @@ mod tests {
         assert_eq!(j.claims["team"], "{env:TEAM}");
 
         let p = round_trip(&profile(
-            &[&base[..], &["--key-source", "command", "--command", "pass show gw"]].concat(),
+            &[
+                &base[..],
+                &["--key-source", "command", "--command", "pass show gw"],
+            ]
+            .concat(),
         ));
         assert!(matches!(&p.key, KeySource::Command(c) if c.command == "pass show gw" && !c.shell));
     }

@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
+use crate::config::Profile;
+use crate::doctor::http::{self, Auth};
+
 /// How long the wizard waits for the gateway: a prompt should not hang on a dead address.
 const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The model ids `base` lists, in its order; empty when it is unreachable or says nothing
-/// usable. `key` is sent as both `x-api-key` and a bearer token, as Claude Code does in the
-/// Messages-API modes.
-pub fn list(base: &str, key: Option<&str>, headers: &[(String, String)]) -> Vec<String> {
+/// usable. The request is the doctor's: its TLS setup and the headers Claude Code sends,
+/// the key as both `x-api-key` and a bearer token (or none when there is no key yet).
+pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
     let url = format!("{}/v1/models", base.trim_end_matches('/'));
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -18,25 +21,17 @@ pub fn list(base: &str, key: Option<&str>, headers: &[(String, String)]) -> Vec<
         return Vec::new();
     };
     rt.block_on(async {
-        let Ok(client) = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        else {
+        let Ok((client, _)) = http::client(profile, TIMEOUT) else {
             return Vec::new();
         };
-        let mut req = client
-            .get(&url)
-            .header("anthropic-version", "2023-06-01")
-            .header("accept", "application/json");
-        for (name, value) in headers {
-            req = req.header(name.as_str(), value.as_str());
-        }
-        if let Some(k) = key {
-            req = req.header("x-api-key", k).bearer_auth(k);
-        }
-        match req.send().await {
+        let auth = if key.is_some() {
+            Auth::Both
+        } else {
+            Auth::None
+        };
+        let headers = http::claude_headers(profile, auth, key.unwrap_or_default(), false);
+        let send = client.get(&url).headers(headers).timeout(TIMEOUT).send();
+        match send.await {
             Ok(resp) if resp.status().is_success() => match resp.json().await {
                 Ok(body) => ids(&body),
                 Err(_) => Vec::new(),
@@ -84,6 +79,11 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        assert!(list(&format!("http://127.0.0.1:{port}"), None, &[]).is_empty());
+        let base = format!("http://127.0.0.1:{port}");
+        let profile: Profile = toml::from_str(&format!(
+            "gateway = \"{base}\"\n[key]\nsource = \"env\"\nvar = \"K\"\n"
+        ))
+        .unwrap();
+        assert!(list(&base, &profile, None).is_empty());
     }
 }

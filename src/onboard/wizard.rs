@@ -10,9 +10,9 @@ use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Password, Select, Text};
 
 use super::{
-    Answers, DEFAULT_GATEWAY, JWT_ALGORITHMS, JwtAnswers, KeyAnswers, Secret, SecretKind,
-    Signing, VaultAnswers, check_gateway, check_gateway_key, check_name, models, parse_claim,
-    parse_header, parse_ttl, profile_from_answers,
+    Answers, DEFAULT_GATEWAY, JWT_ALGORITHMS, JwtAnswers, KeyAnswers, Secret, SecretKind, Signing,
+    VaultAnswers, check_gateway, check_gateway_key, check_name, models, parse_claim, parse_header,
+    parse_ttl, profile_from_answers,
 };
 use crate::claude_settings::Scope;
 use crate::cli::{InitArgs, KeySourceArg};
@@ -123,12 +123,14 @@ pub fn confirm_replace(name: &str, config: &std::path::Path) -> Result<bool> {
 /// Make the new profile the default instead of `old`?
 pub fn confirm_default(name: &str, old: &str) -> Result<bool> {
     answer(
-        Confirm::new(&format!("Make `{name}` the default profile instead of `{old}`?"))
-            .with_default(false)
-            .with_help_message(&format!(
-                "settings files ccgw wrote for `{old}` would then be rewritten for `{name}`"
-            ))
-            .prompt(),
+        Confirm::new(&format!(
+            "Make `{name}` the default profile instead of `{old}`?"
+        ))
+        .with_default(false)
+        .with_help_message(&format!(
+            "settings files ccgw wrote for `{old}` would then be rewritten for `{name}`"
+        ))
+        .prompt(),
     )
 }
 
@@ -183,13 +185,21 @@ pub fn ask(args: &InitArgs, name: &str) -> Result<(Answers, Option<Secret>)> {
         Mode::Bedrock => {
             bedrock_region = Some(match &args.bedrock_region {
                 Some(r) => r.clone(),
-                None => required("AWS region:", Some("us-east-1"), "the Bedrock region, e.g. us-east-1")?,
+                None => required(
+                    "AWS region:",
+                    Some("us-east-1"),
+                    "the Bedrock region, e.g. us-east-1",
+                )?,
             });
         }
         Mode::Vertex => {
             vertex_project = Some(match &args.vertex_project {
                 Some(p) => p.clone(),
-                None => required("GCP project:", None, "the Google Cloud project id for Vertex AI")?,
+                None => required(
+                    "GCP project:",
+                    None,
+                    "the Google Cloud project id for Vertex AI",
+                )?,
             });
             vertex_region = match &args.vertex_region {
                 Some(r) => Some(r.clone()),
@@ -302,7 +312,9 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
                     .map_err(|e| error::config(format!("--jwt-algorithm: {e}"), None))?,
                 None => answer(
                     Select::new("JWT signing algorithm:", JWT_ALGORITHMS.to_vec())
-                        .with_help_message("HS* sign with a shared secret; the others with a private key (PEM)")
+                        .with_help_message(
+                            "HS* sign with a shared secret; the others with a private key (PEM)",
+                        )
                         .prompt(),
                 )?
                 .to_owned(),
@@ -321,18 +333,38 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
                         "Where is the signing key?",
                         "the key never goes into the config file",
                         vec![
-                            Choice { value: Where::Keyring, label: "keyring  type it now; stored in the OS keyring" },
-                            Choice { value: Where::Env, label: "env      an environment variable" },
-                            Choice { value: Where::File, label: "file     a PEM file" },
+                            Choice {
+                                value: Where::Keyring,
+                                label: "keyring  type it now; stored in the OS keyring",
+                            },
+                            Choice {
+                                value: Where::Env,
+                                label: "env      an environment variable",
+                            },
+                            Choice {
+                                value: Where::File,
+                                label: "file     a PEM file",
+                            },
                         ],
                     )? {
-                        Where::Keyring => (Signing::Keyring, Some(ask_secret(SecretKind::JwtSigningKey)?)),
+                        Where::Keyring => (
+                            Signing::Keyring,
+                            Some(ask_secret(SecretKind::JwtSigningKey)?),
+                        ),
                         Where::Env => (
-                            Signing::Env(required("Variable holding the signing key:", None, "e.g. CCGW_JWT_SECRET")?),
+                            Signing::Env(required(
+                                "Variable holding the signing key:",
+                                None,
+                                "e.g. CCGW_JWT_SECRET",
+                            )?),
                             None,
                         ),
                         Where::File => (
-                            Signing::File(PathBuf::from(required("PEM file:", None, "path of the private key")?)),
+                            Signing::File(PathBuf::from(required(
+                                "PEM file:",
+                                None,
+                                "path of the private key",
+                            )?)),
                             None,
                         ),
                     }
@@ -341,7 +373,9 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
             let ttl = match args.jwt_ttl {
                 Some(t) => Some(t),
                 None => optional("JWT lifetime (empty: the key TTL):", "e.g. 15m")?
-                    .map(|t| parse_ttl(&t).map_err(|e| error::config(format!("JWT lifetime: {e}"), None)))
+                    .map(|t| {
+                        parse_ttl(&t).map_err(|e| error::config(format!("JWT lifetime: {e}"), None))
+                    })
                     .transpose()?,
             };
             let claims = if args.jwt_claims.is_empty() {
@@ -353,7 +387,9 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
             } else {
                 args.jwt_claims
                     .iter()
-                    .map(|c| parse_claim(c).map_err(|e| error::config(format!("--jwt-claim: {e}"), None)))
+                    .map(|c| {
+                        parse_claim(c).map_err(|e| error::config(format!("--jwt-claim: {e}"), None))
+                    })
                     .collect::<Result<_>>()?
             };
             (
@@ -380,7 +416,11 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
         KeySourceArg::Env => (
             KeyAnswers::Env(match &args.env_var {
                 Some(v) => v.clone(),
-                None => required("Environment variable holding the key:", None, "e.g. LITELLM_API_KEY")?,
+                None => required(
+                    "Environment variable holding the key:",
+                    None,
+                    "e.g. LITELLM_API_KEY",
+                )?,
             }),
             None,
         ),
@@ -397,17 +437,29 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
     };
     let mount = match &args.vault_mount {
         Some(m) => Some(m.clone()),
-        None => Some(required("KV mount:", Some("secret"), "the KV secrets engine's mount")?)
-            .filter(|m| m != "secret"),
+        None => Some(required(
+            "KV mount:",
+            Some("secret"),
+            "the KV secrets engine's mount",
+        )?)
+        .filter(|m| m != "secret"),
     };
     let path = match &args.vault_path {
         Some(p) => p.clone(),
-        None => required("Secret path:", None, "the secret's path inside the mount, e.g. team/litellm")?,
+        None => required(
+            "Secret path:",
+            None,
+            "the secret's path inside the mount, e.g. team/litellm",
+        )?,
     };
     let field = match &args.vault_field {
         Some(f) => Some(f.clone()),
-        None => Some(required("Field:", Some("api_key"), "the secret's field holding the key")?)
-            .filter(|f| f != "api_key"),
+        None => Some(required(
+            "Field:",
+            Some("api_key"),
+            "the secret's field holding the key",
+        )?)
+        .filter(|f| f != "api_key"),
     };
     let auth = match args.vault_auth {
         Some(a) => super::vault_auth_of(a),
@@ -415,11 +467,26 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
             "Vault auth method:",
             "how ccgw logs in to Vault",
             vec![
-                Choice { value: VaultAuth::Token, label: "token       $VAULT_TOKEN, ~/.vault-token or the keyring" },
-                Choice { value: VaultAuth::Approle, label: "approle     role id + secret id" },
-                Choice { value: VaultAuth::Kubernetes, label: "kubernetes  the pod's service account" },
-                Choice { value: VaultAuth::Jwt, label: "jwt         a JWT from a file" },
-                Choice { value: VaultAuth::Userpass, label: "userpass    user name; password from the keyring" },
+                Choice {
+                    value: VaultAuth::Token,
+                    label: "token       $VAULT_TOKEN, ~/.vault-token or the keyring",
+                },
+                Choice {
+                    value: VaultAuth::Approle,
+                    label: "approle     role id + secret id",
+                },
+                Choice {
+                    value: VaultAuth::Kubernetes,
+                    label: "kubernetes  the pod's service account",
+                },
+                Choice {
+                    value: VaultAuth::Jwt,
+                    label: "jwt         a JWT from a file",
+                },
+                Choice {
+                    value: VaultAuth::Userpass,
+                    label: "userpass    user name; password from the keyring",
+                },
             ],
         )?,
     };
@@ -441,7 +508,10 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
             });
             v.secret_id_file = match &args.vault_secret_id_file {
                 Some(f) => Some(f.clone()),
-                None => file(optional("File holding the secret id (empty: the keyring):", "")?),
+                None => file(optional(
+                    "File holding the secret id (empty: the keyring):",
+                    "",
+                )?),
             };
         }
         VaultAuth::Kubernetes => {
@@ -464,7 +534,11 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
         VaultAuth::Userpass => {
             v.username = Some(match &args.vault_username {
                 Some(u) => u.clone(),
-                None => required("Vault user name:", None, "the password is read from the keyring")?,
+                None => required(
+                    "Vault user name:",
+                    None,
+                    "the password is read from the keyring",
+                )?,
             });
         }
     }
@@ -474,7 +548,8 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
 /// A secret, typed without echo. One entry, no confirmation: a mistyped key shows up at once
 /// in the doctor run that ends `init`, and `ccgw secret set` replaces it.
 fn ask_secret(kind: SecretKind) -> Result<Secret> {
-    let mut p = Password::new(&format!("{} (hidden):", capitalised(kind.what())))
+    let message = format!("{} (hidden):", capitalised(kind.what()));
+    let mut p = Password::new(&message)
         .without_confirmation()
         .with_help_message("stored in the OS keyring, never in a file");
     p = match kind {
@@ -558,7 +633,7 @@ fn ask_model(a: &Answers, secret: Option<&Secret>) -> Result<Option<String>> {
                 _ => crate::key::fetch(&a.name, &profile).ok().map(|f| f.key),
             };
             eprintln!("asking {base}/v1/models for the gateway's models…");
-            models::list(&base, key.as_deref(), &a.headers)
+            models::list(&base, &profile, key.as_deref())
         }
         Mode::Bedrock | Mode::Vertex => Vec::new(),
     };
