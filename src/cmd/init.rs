@@ -107,12 +107,13 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     if let (Some(kind), Some(secret)) = (answers.secret_kind(), &secret) {
         store_secret(kind, &name, &new_profile.key, secret)?;
     }
+    let verb = match (old.is_some(), loaded.exists()) {
+        (true, _) => "replaced",
+        (false, true) => "added",
+        (false, false) => "created",
+    };
     editor.save()?;
-    eprintln!(
-        "wrote profile `{name}` to `{}`{}",
-        config_file.display(),
-        if old.is_some() { " (replaced)" } else { "" }
-    );
+    eprintln!("{verb} profile `{name}` in `{}`", config_file.display());
     let written = prepared.as_ref().map(|p| p.target.path.clone());
     if let Some(p) = prepared {
         p.commit()?;

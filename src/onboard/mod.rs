@@ -455,9 +455,10 @@ pub fn check_gateway_key(key: &str) -> Result<(), String> {
 pub fn secret_from_stdin(kind: SecretKind) -> Result<Secret> {
     use std::io::IsTerminal;
     let what = kind.what();
-    let hint = Some(format!(
+    let hint = Some(
         "pipe it in: `printf %s \"$SECRET\" | ccgw init --non-interactive …` (never on the command line)"
-    ));
+            .to_owned(),
+    );
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(error::config(

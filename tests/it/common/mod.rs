@@ -7,6 +7,7 @@ pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
 pub mod shells;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 
