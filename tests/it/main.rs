@@ -9,5 +9,7 @@ mod exec;
 mod generated;
 mod init;
 mod install;
+mod jwt;
+mod keyring;
 mod profile;
 mod settings;

@@ -6,6 +6,7 @@
 pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
+pub mod secret_service;
 pub mod shells;
 pub mod tmux;
 
@@ -16,6 +17,8 @@ use tempfile::TempDir;
 
 /// Environment prefixes that must not leak from the developer's shell into a test.
 const SCRUBBED_PREFIXES: &[&str] = &[
+    // A test must never reach the developer's real keyring; keyring tests start their own bus.
+    "DBUS_",
     "ANTHROPIC_",
     "CLAUDE_",
     "VAULT_",
