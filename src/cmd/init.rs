@@ -22,6 +22,7 @@ use crate::cmd::{Ctx, profile, settings};
 use crate::config::{Editor, KeySource, Loaded};
 use crate::doctor;
 use crate::error::{self, Failure, SilentExit};
+use crate::key::keyring::{self, Slot};
 use crate::onboard::{self, Secret, SecretKind, wizard};
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
@@ -177,17 +178,19 @@ fn preview(
     let _ = writeln!(err);
 }
 
-/// The secret into the keyring slot the profile's key source reads.
-// SEAM: the keyring store lands with the jwt-keyring branch; until then this refuses, before
-// anything else is written.
-fn store_secret(kind: SecretKind, name: &str, _key: &KeySource, _secret: &Secret) -> Result<()> {
-    Err(error::auth(
-        format!(
-            "this build cannot store the {} of profile `{name}` in the OS keyring yet",
-            kind.what()
-        ),
-        None,
-    ))
+/// The secret into the keyring slot the profile's key source reads (as `ccgw secret set`).
+fn store_secret(kind: SecretKind, name: &str, key: &KeySource, secret: &Secret) -> Result<()> {
+    let slot = match (kind, key) {
+        (SecretKind::GatewayKey, KeySource::Keyring(src)) => Slot::for_source(name, src),
+        (SecretKind::JwtSigningKey, KeySource::Jwt(_)) => keyring::jwt_signing_key_slot(name),
+        _ => unreachable!("secret_kind follows the key source"),
+    };
+    slot.store(&secret.0)?;
+    eprintln!(
+        "stored the {} of profile `{name}` in the keyring ({slot})",
+        kind.what()
+    );
+    Ok(())
 }
 
 /// Doctor in-process on the new profile; its report on stdout, as `ccgw doctor` prints it.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
+use crate::common::secret_service::SecretService;
 use crate::common::tmux::Tmux;
 use crate::common::{self, TestEnv};
 
@@ -727,4 +728,154 @@ fn assert_nothing_written(env: &TestEnv) {
         "project settings written"
     );
     assert!(!undo_dir(env).exists(), "undo record written");
+}
+
+// ---------------------------------------------------------------- keyring (real Secret Service)
+
+fn lookup(ss: &SecretService, account: &str) -> String {
+    let out = ss
+        .secret_tool(&["lookup", "service", "ccgw", "username", account])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every file under the test's HOME and working directory: none may hold the secret.
+fn assert_secret_in_no_file(env: &TestEnv, secret: &str) {
+    let mut stack = vec![env.root.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains(secret), "the secret is in {}", p.display());
+            }
+        }
+    }
+}
+
+const KEYRING_SECRET: &str = "sk-ccgw-init-keyring-7f3a9c21";
+
+#[test]
+fn keyring_secret_comes_from_stdin_and_lands_in_the_secret_service() {
+    let ss = SecretService::start();
+    let env = TestEnv::new();
+    let flags = ["--gateway", GW, "--key-source", "keyring"];
+    let run = |stdin: &str, extra: &[&str]| {
+        env.ccgw()
+            .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+            .args(["init", "--non-interactive", "--no-doctor"])
+            .args(flags)
+            .args(extra)
+            .write_stdin(stdin)
+            .output()
+            .unwrap()
+    };
+    // An empty secret is refused before anything is written.
+    let out = run("\n", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: the gateway key on stdin is empty"),
+        "{stderr}"
+    );
+    assert_nothing_written(&env);
+
+    let out = run(&format!("{KEYRING_SECRET}\n"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains(KEYRING_SECRET));
+    assert_eq!(lookup(&ss, "default"), KEYRING_SECRET);
+    let p = profile_table(&env, "default");
+    assert_eq!(p["key"]["source"].as_str(), Some("keyring"));
+    assert_secret_in_no_file(&env, KEYRING_SECRET);
+    // The helper the settings name gets it back.
+    let key = env
+        .ccgw()
+        .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+        .args(["key", "--no-cache"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&key.stdout),
+        format!("{KEYRING_SECRET}\n")
+    );
+
+    // A JWT signing key from stdin goes to `<profile>:jwt-signing-key`.
+    let out = env
+        .ccgw()
+        .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+        .args([
+            "--profile",
+            "minted",
+            "init",
+            "--non-interactive",
+            "--no-doctor",
+        ])
+        .args([
+            "--gateway",
+            GW,
+            "--key-source",
+            "jwt",
+            "--jwt-algorithm",
+            "HS256",
+        ])
+        .write_stdin("signing-secret-123")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lookup(&ss, "minted:jwt-signing-key"), "signing-secret-123");
+    let key = &profile_table(&env, "minted")["key"];
+    assert!(!key.as_table().unwrap().contains_key("secret_env"));
+    assert!(!key.as_table().unwrap().contains_key("key_file"));
+}
+
+#[test]
+fn wizard_keyring_secret_is_hidden_and_stored_only_when_written() {
+    let ss = SecretService::start();
+    let env = TestEnv::new();
+    let bus = [("DBUS_SESSION_BUS_ADDRESS", ss.address.as_str())];
+    let flags = [
+        "--gateway",
+        GW,
+        "--mode",
+        "unified",
+        "--key-ttl",
+        "1h",
+        "--no-doctor",
+    ];
+    let start = || {
+        let t = wizard(&env, &flags, &bus);
+        t.answer("Profile name:", "");
+        t.select("Where does the gateway key come from?", 0);
+        t.answer("Gateway key (hidden):", KEYRING_SECRET);
+        t.answer("Extra request header", "");
+        t.answer("Model", "");
+        t.select("Where should Claude Code's settings be written?", 0);
+        t.wait_for("? Write these?");
+        assert!(!t.screen().contains(KEYRING_SECRET), "{}", t.screen());
+        t
+    };
+    // Ctrl-C after the secret was typed: no secret, no config, no settings.
+    let t = start();
+    t.keys(&["C-c"]);
+    assert_eq!(t.exit_status(), 130);
+    assert_eq!(lookup(&ss, "default"), "");
+    assert_nothing_written(&env);
+
+    let t = start();
+    t.type_line("y");
+    assert_eq!(t.exit_status(), 0, "{}", t.screen());
+    assert_eq!(lookup(&ss, "default"), KEYRING_SECRET);
+    assert_eq!(
+        profile_table(&env, "default")["key"]["source"].as_str(),
+        Some("keyring")
+    );
+    assert_secret_in_no_file(&env, KEYRING_SECRET);
 }
