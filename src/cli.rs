@@ -36,6 +36,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up a profile, its secret and Claude Code's settings, then run doctor
+    ///
+    /// Asks only what the flags leave open, shows the profile and the settings diff, and writes
+    /// nothing before "Write these?" is answered (Ctrl-C at any prompt exits 130, nothing
+    /// written). The profile is named by --profile, else asked (`default` offered; with
+    /// --non-interactive, `default`). It becomes `default_profile` when the config has none.
+    /// With --non-interactive a keyring secret (the gateway key, or a JWT signing key when
+    /// neither --jwt-secret-env nor --jwt-key-file is given) is read from stdin. Exits 1 when
+    /// the final doctor run finds a failing check (the files stay written).
     Init(InitArgs),
 
     /// List, show, select or remove profiles

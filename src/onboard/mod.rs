@@ -518,12 +518,11 @@ mod tests {
 
     /// The profile survives the config's own parser (what `Editor::save` checks).
     fn round_trip(p: &Profile) -> Profile {
-        let text = format!(
-            "[profiles.p]\n{}",
-            toml::to_string(p)
-                .unwrap()
-                .replace("[key", "[profiles.p.key")
-        );
+        let file = config::ConfigFile {
+            default_profile: None,
+            profiles: [("p".to_owned(), p.clone())].into_iter().collect(),
+        };
+        let text = toml::to_string(&file).unwrap();
         config::parse(std::path::Path::new("t.toml"), &text)
             .unwrap_or_else(|e| panic!("{e:#}\n{text}"))
             .profiles["p"]
