@@ -1,10 +1,130 @@
-//! `ccgw cache`.
+//! `ccgw cache status | clear`: what the key cache holds (never the key) and dropping it.
+
+use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::cli::CacheCommand;
 use crate::cmd::Ctx;
+use crate::key::cache::{self, Entry, Freshness, StaleReason};
+use crate::key::vault;
 
-pub fn run(_ctx: &Ctx, _args: CacheCommand) -> Result<()> {
-    anyhow::bail!("`ccgw cache` is not implemented yet")
+pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
+    let dir = cache::dir()?;
+    match args {
+        CacheCommand::Status => {
+            let entries = cache::list(&dir)?;
+            if entries.is_empty() {
+                eprintln!("no cached keys in `{}`", dir.display());
+                return Ok(());
+            }
+            let rows: Vec<[String; 5]> =
+                entries.iter().map(|(_, e)| row(e, cache::now())).collect();
+            let header = ["PROFILE", "SOURCE", "FETCHED", "EXPIRES", "STATE"].map(String::from);
+            let mut out = std::io::stdout().lock();
+            out.write_all(table(&header, &rows).as_bytes())?;
+            Ok(())
+        }
+        CacheCommand::Clear { all } => {
+            let name = if all { None } else { Some(ctx.select()?.name) };
+            let mut removed = 0;
+            for (path, entry) in cache::list(&dir)? {
+                if name.as_deref().is_none_or(|n| n == entry.profile) && cache::remove(&path)? {
+                    removed += 1;
+                }
+            }
+            if all {
+                // Corrupt entries and leftover lock files too: the directory is ccgw's own.
+                for de in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let p = de.path();
+                    if p.extension().is_some_and(|x| x == "json" || x == "lock") {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                }
+            }
+            let whose = name.map_or("all profiles".to_owned(), |n| format!("profile `{n}`"));
+            eprintln!("removed {removed} cache entries of {whose}");
+            Ok(())
+        }
+    }
+}
+
+/// One status line; the key itself is never part of it.
+fn row(e: &Entry, now: u64) -> [String; 5] {
+    let ago = |t: u64| human(now.saturating_sub(t));
+    let state = if e.source == vault::LOGIN_SOURCE {
+        if cache::usable(e, now) {
+            "valid"
+        } else {
+            "expired"
+        }
+    } else {
+        match cache::freshness(Some(e), now, false) {
+            Freshness::Fresh => "fresh",
+            Freshness::Stale(StaleReason::ExpiringSoon) => "refresh due",
+            Freshness::Stale(_) => "expired",
+        }
+    };
+    let expires = if e.expires_at > now {
+        format!("in {}", human(e.expires_at - now))
+    } else {
+        format!("{} ago", ago(e.expires_at))
+    };
+    [
+        e.profile.clone(),
+        e.source.clone(),
+        format!("{} ago", ago(e.fetched_at)),
+        expires,
+        state.to_owned(),
+    ]
+}
+
+fn human(secs: u64) -> String {
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
+fn table(header: &[String; 5], rows: &[[String; 5]]) -> String {
+    let mut width = header.clone().map(|h| h.len());
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let mut out = String::new();
+    for r in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = r
+            .iter()
+            .zip(width)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_row_never_shows_the_key() {
+        let e = Entry {
+            profile: "work".into(),
+            source: "vault".into(),
+            fetched_at: 1000,
+            expires_at: 4600,
+            key: "sk-secret-value".into(),
+        };
+        let r = row(&e, 1060);
+        assert_eq!(
+            r,
+            ["work", "vault", "1m ago", "in 59m", "fresh"].map(String::from)
+        );
+        assert!(!r.concat().contains("sk-secret"));
+        assert_eq!(row(&e, 3000)[4], "refresh due");
+        assert_eq!(row(&e, 5000)[4], "expired");
+        assert_eq!(row(&e, 5000)[3], "6m 40s ago");
+    }
 }

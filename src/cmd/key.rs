@@ -6,13 +6,21 @@ use anyhow::Result;
 
 use crate::cli::KeyArgs;
 use crate::cmd::Ctx;
-use crate::key;
+use crate::key::{self, Mode};
 
-pub fn run(ctx: &Ctx, _args: KeyArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: KeyArgs) -> Result<()> {
     let sel = ctx.select()?;
-    let fetched = key::fetch(&sel.name, sel.profile())?;
+    let mode = if args.no_cache {
+        Mode::NoCache
+    } else if args.refresh {
+        Mode::Refresh
+    } else {
+        Mode::Cached
+    };
+    let key = key::resolve(&sel.name, sel.profile(), mode)?;
+    // One write, so a reader never sees half a key.
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", fetched.key)?;
+    out.write_all(format!("{key}\n").as_bytes())?;
     out.flush()?;
     Ok(())
 }

@@ -10,6 +10,7 @@ mod generated;
 mod init;
 mod install;
 mod jwt;
+mod key;
 mod keyring;
 mod profile;
 mod settings;
