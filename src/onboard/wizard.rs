@@ -53,10 +53,20 @@ impl<T> fmt::Display for Choice<T> {
 }
 
 fn choose<T: Copy>(message: &str, help: &str, choices: Vec<Choice<T>>) -> Result<T> {
+    // Once answered, the line shows the choice's name, not its explanation.
+    let short = |o: inquire::list_option::ListOption<&Choice<T>>| {
+        o.value
+            .label
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
     let picked = answer(
         Select::new(message, choices)
             .with_help_message(help)
             .with_page_size(8)
+            .with_formatter(&short)
             .prompt(),
     )?;
     Ok(picked.value)
