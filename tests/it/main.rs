@@ -7,6 +7,7 @@ mod doctor;
 mod env;
 mod exec;
 mod generated;
+mod init;
 mod install;
 mod jwt;
 mod key;
