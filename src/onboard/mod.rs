@@ -11,11 +11,10 @@ pub mod models;
 pub mod wizard;
 
 use std::fmt;
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indexmap::IndexMap;
 
 use crate::claude_settings::Scope;
@@ -36,8 +35,6 @@ pub const JWT_ALGORITHMS: [&str; 12] = [
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
     "ES384", "EdDSA",
 ];
-/// A key or PEM is far smaller; this stops `ccgw init < /dev/zero` from eating memory.
-const MAX_SECRET: u64 = 1 << 20;
 
 /// Everything `init` needs to know, however it was learnt. Holds no secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -466,25 +463,7 @@ pub fn secret_from_stdin(kind: SecretKind) -> Result<Secret> {
             hint,
         ));
     }
-    let mut bytes = Vec::new();
-    stdin
-        .lock()
-        .take(MAX_SECRET + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("could not read the {what} from stdin"))?;
-    if bytes.len() as u64 > MAX_SECRET {
-        return Err(error::config(
-            format!("the {what} on stdin is larger than 1 MiB"),
-            None,
-        ));
-    }
-    let mut s = String::from_utf8(bytes)
-        .map_err(|_| error::config(format!("the {what} on stdin is not UTF-8"), None))?;
-    if s.ends_with("\r\n") {
-        s.truncate(s.len() - 2);
-    } else if s.ends_with('\n') {
-        s.pop();
-    }
+    let s = crate::cmd::secret::read_piped(what)?;
     if s.trim().is_empty() {
         return Err(error::config(format!("the {what} on stdin is empty"), hint));
     }
