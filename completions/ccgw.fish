@@ -64,6 +64,11 @@ approle\t''
 kubernetes\t''
 jwt\t''
 userpass\t''"
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-role-id -d 'AppRole role id (vault auth approle)' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-secret-id-file -d 'File holding the AppRole secret id [default: the OS keyring]' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-role -d 'Vault role (vault auth kubernetes or jwt)' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-jwt-file -d 'File holding the JWT to log in with (vault auth jwt; kubernetes defaults to the service account token)' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-username -d 'Vault user name (vault auth userpass; the password comes from the OS keyring)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-algorithm -d 'JWT signing algorithm, e.g. HS256, RS256, ES256, EdDSA' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-secret-env -d 'Environment variable holding the JWT signing secret' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-key-file -d 'PEM file holding the JWT signing key' -r -F

@@ -134,17 +134,43 @@ EOF
 }
 
 bench_jwt() {
+    local jwt=$DEPS/jwt-cli/bin/jwt
+    if [ ! -x "$jwt" ]; then
+        echo "installing jwt-cli (the anchor's \`jwt encode\`) into $DEPS/jwt-cli…" >&2
+        cargo install --quiet --locked jwt-cli --root "$DEPS/jwt-cli" >&2
+    fi
+    head -c 48 /dev/urandom | base64 | tr -d '\n' >"$WORK/hmac.key"
+    cat >"$XDG_CONFIG_HOME/ccgw/config.toml" <<EOF
+default_profile = "bench"
+
+[profiles.bench]
+gateway = "http://127.0.0.1:4000"
+key_ttl = "1h"
+
+[profiles.bench.key]
+source = "jwt"
+algorithm = "HS256"
+key_file = "$WORK/hmac.key"
+issuer = "ccgw"
+audience = "litellm"
+subject = "ada"
+[profiles.bench.key.claims]
+team = "platform"
+EOF
+    "$CCGW" key --no-cache >/dev/null || die "ccgw key (jwt) failed"
+    # The same claims for both; the claim JSON is single-quoted because -N splits words itself.
+    local mint="$CCGW key --no-cache"
+    local anchor="$jwt encode --secret=@$WORK/hmac.key --exp=+1h --iss=ccgw --aud=litellm --sub=ada '{\"team\":\"platform\"}'"
+    echo >&2
+    hyperfine -N --warmup 10 --min-runs 100 --export-json "$WORK/jwt.json" "$mint" "$anchor" >&2
+    local m_mint m_anchor
+    m_mint=$(mean "$WORK/jwt.json" "$mint")
+    m_anchor=$(mean "$WORK/jwt.json" "$anchor")
     echo
-    echo "== ccgw key (jwt source) =="
-    # ---------------------------------------------------------------------------------------
-    # JWT ROW: TO BE FILLED by the jwt source's engineer (or the lead).
-    # Target: cold JWT mint (`ccgw key --no-cache`, jwt source) / `jwt encode` <= 1.
-    # `jwt encode` comes from the jwt-cli crate:
-    #   cargo install jwt-cli --locked --root "$DEPS/cargo"   (then use "$DEPS/cargo/bin/jwt")
-    # Write a jwt profile into "$XDG_CONFIG_HOME/ccgw/config.toml", run both in ONE hyperfine
-    # run (-N), and report with: verdict "cold jwt mint / jwt encode (x)" "$(ratio …)" "<=" 1
-    # ---------------------------------------------------------------------------------------
-    echo "(not measured yet)"
+    echo "== ccgw key (jwt source, HS256) =="
+    printf '%-46s %10s\n' "cold JWT mint (--no-cache), mean ms" "$(ms "$m_mint")"
+    printf '%-46s %10s\n' "jwt encode (jwt-cli), mean ms" "$(ms "$m_anchor")"
+    verdict "cold JWT mint / jwt encode (x)" "$(ratio "$m_mint" "$m_anchor")" "<=" 1
 }
 
 # --- doctor, claude time-to-first-answer, binary size -----------------------------------------

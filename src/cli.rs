@@ -36,6 +36,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up a profile, its secret and Claude Code's settings, then run doctor
+    ///
+    /// Asks only what the flags leave open, shows the profile and the settings diff, and writes
+    /// nothing before "Write these?" is answered (Ctrl-C at any prompt exits 130, nothing
+    /// written). The profile is named by --profile, else asked (`default` offered; with
+    /// --non-interactive, `default`). It becomes `default_profile` when the config has none.
+    /// With --non-interactive a keyring secret (the gateway key, or a JWT signing key when
+    /// neither --jwt-secret-env nor --jwt-key-file is given) is read from stdin. Exits 1 when
+    /// the final doctor run finds a failing check (the files stay written).
     Init(InitArgs),
 
     /// List, show, select or remove profiles
@@ -200,6 +208,26 @@ pub struct InitArgs {
     /// Vault auth method [default: token]
     #[arg(long, value_enum)]
     pub vault_auth: Option<VaultAuthArg>,
+
+    /// AppRole role id (vault auth approle)
+    #[arg(long, value_name = "ID")]
+    pub vault_role_id: Option<String>,
+
+    /// File holding the AppRole secret id [default: the OS keyring]
+    #[arg(long, value_name = "FILE")]
+    pub vault_secret_id_file: Option<PathBuf>,
+
+    /// Vault role (vault auth kubernetes or jwt)
+    #[arg(long, value_name = "ROLE")]
+    pub vault_role: Option<String>,
+
+    /// File holding the JWT to log in with (vault auth jwt; kubernetes defaults to the service account token)
+    #[arg(long, value_name = "FILE")]
+    pub vault_jwt_file: Option<PathBuf>,
+
+    /// Vault user name (vault auth userpass; the password comes from the OS keyring)
+    #[arg(long, value_name = "NAME")]
+    pub vault_username: Option<String>,
 
     /// JWT signing algorithm, e.g. HS256, RS256, ES256, EdDSA
     #[arg(long, value_name = "ALG")]

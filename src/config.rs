@@ -520,7 +520,11 @@ impl Editor {
     /// Insert or replace `[profiles.NAME]`.
     pub fn put_profile(&mut self, name: &str, profile: &Profile) -> Result<()> {
         let text = toml::to_string(profile).context("could not serialise the profile")?;
-        let table = text.parse::<toml_edit::DocumentMut>()?.as_table().clone();
+        let mut table = text.parse::<toml_edit::DocumentMut>()?.as_table().clone();
+        // A blank line before a new profile that follows other content, as a person writes it.
+        if !self.doc.as_table().is_empty() {
+            table.decor_mut().set_prefix("\n");
+        }
         let profiles = self.doc.entry("profiles").or_insert_with(|| {
             let mut t = toml_edit::Table::new();
             t.set_implicit(true);
@@ -529,6 +533,10 @@ impl Editor {
         let profiles = profiles
             .as_table_mut()
             .ok_or_else(|| error::config("`profiles` is not a table", None))?;
+        // A replaced profile keeps the comments above it.
+        if let Some(old) = profiles.get(name).and_then(toml_edit::Item::as_table) {
+            *table.decor_mut() = old.decor().clone();
+        }
         profiles.insert(name, toml_edit::Item::Table(table));
         Ok(())
     }
@@ -541,10 +549,16 @@ impl Editor {
             .is_some()
     }
 
-    /// Validate the edited document as a whole, then write it.
-    pub fn save(self) -> Result<()> {
+    /// The edited document, validated as a whole (what `save` would write).
+    pub fn render(&self) -> Result<String> {
         let text = self.doc.to_string();
         parse(&self.path, &text)?;
+        Ok(text)
+    }
+
+    /// Validate the edited document as a whole, then write it.
+    pub fn save(self) -> Result<()> {
+        let text = self.render()?;
         fsutil::write_private(&self.path, text.as_bytes())
     }
 }

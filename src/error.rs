@@ -12,6 +12,8 @@ pub mod code {
     pub const USAGE: u8 = 2;
     /// No key could be had: authentication or key-source failure.
     pub const AUTH: u8 = 4;
+    /// Interrupted at a prompt (Ctrl-C): 128 + SIGINT, as shells report it.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// An error that carries its exit code and an optional `hint:` line.

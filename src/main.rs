@@ -10,6 +10,7 @@ mod doctor;
 mod error;
 mod fsutil;
 mod key;
+mod onboard;
 mod plan;
 mod settings_merge;
 mod shell;

@@ -47,6 +47,18 @@ pub struct UndoRecord {
     /// Competing credentials ccgw cleared (names only: their values are gone for good).
     #[serde(default)]
     pub cleared: Vec<String>,
+    /// The profile whose plan ccgw last wrote here: `ccgw profile use` rewrites the files of
+    /// the previous default. Empty in records written before ccgw recorded it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub profile: String,
+    /// The config file (canonical path) that profile came from: a profile name means nothing
+    /// without it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub config: String,
+    /// The settings layer (`user`, `project`, `local`), empty for a file given by path: it
+    /// decides how the helper names ccgw when the file is rewritten.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
 }
 
 /// One owned key.
@@ -326,6 +338,9 @@ pub fn merge(
             created_env: !doc.contains_key(ENV_KEY),
             entries: Vec::new(),
             cleared: Vec::new(),
+            profile: String::new(),
+            config: String::new(),
+            scope: String::new(),
         },
     };
 
@@ -497,6 +512,34 @@ pub fn save_record(settings: &Path, record: &UndoRecord) -> Result<()> {
     text.push('\n');
     fsutil::ensure_private_dir(path.parent().expect("record path has a parent"))?;
     fsutil::write_private(&path, text.as_bytes())
+}
+
+/// Every undo record ccgw keeps, for any settings file. Unreadable records are skipped: they
+/// belong to a settings file, and `settings remove` on that file reports them.
+pub fn all_records() -> Result<Vec<UndoRecord>> {
+    let Some(dir) = undo_dir() else {
+        return Ok(Vec::new());
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other.with_context(|| format!("could not read `{}`", dir.display()))?,
+    };
+    let mut records = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        if let Some(record) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<UndoRecord>(&t).ok())
+        {
+            records.push(record);
+        }
+    }
+    // read_dir's order is the file system's: sort for stable messages.
+    records.sort_by(|a, b| a.settings_path.cmp(&b.settings_path));
+    Ok(records)
 }
 
 /// Forget the undo record of `settings` (after `remove`).

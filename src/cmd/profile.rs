@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::ProfileCommand;
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, settings};
 use crate::config::{ConfigFile, Editor, Loaded};
 use crate::error;
 
@@ -76,10 +76,15 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
 }
 
 /// Make `name` (a profile of `loaded`) the default. `init` ends here too, and this is where
-/// a change of default reaches the settings files ccgw wrote.
+/// a change of default reaches the settings files ccgw wrote: every file written for the
+/// previous `default_profile` (of this config) is rewritten to carry `name`, so switching
+/// gateway is one command. Only an explicit `default_profile` counts as previous: a file
+/// written for a profile that was merely the only one names it with `--profile` and keeps
+/// working.
 pub fn make_default(loaded: &Loaded, name: &str) -> Result<()> {
     let path = loaded.path.path.display();
-    if loaded.file.default_profile.as_deref() == Some(name) {
+    let previous = loaded.file.default_profile.as_deref();
+    if previous == Some(name) {
         eprintln!("`{name}` is already the default profile in `{path}`");
         return Ok(());
     }
@@ -87,6 +92,19 @@ pub fn make_default(loaded: &Loaded, name: &str) -> Result<()> {
     editor.set_default(name);
     editor.save()?;
     eprintln!("`{name}` is now the default profile in `{path}`");
+    let Some(previous) = previous else {
+        return Ok(());
+    };
+    let profile = &loaded.file.profiles[name];
+    let old_profile = loaded.file.profiles.get(previous);
+    let rewritten =
+        settings::follow_default(&loaded.path, (previous, old_profile), (name, profile), None)?;
+    if !rewritten.is_empty() {
+        eprintln!(
+            "rewrote {} settings file(s) written for `{previous}` to use `{name}`",
+            rewritten.len()
+        );
+    }
     Ok(())
 }
 

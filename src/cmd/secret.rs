@@ -104,22 +104,7 @@ fn read_secret(what: &str) -> Result<String> {
             .prompt()
             .map_err(|e| error::config(format!("no {what} entered: {e}"), None))?
     } else {
-        let mut bytes = Vec::new();
-        stdin
-            .lock()
-            .take(MAX_SECRET + 1)
-            .read_to_end(&mut bytes)
-            .context("could not read the secret from stdin")?;
-        if bytes.len() as u64 > MAX_SECRET {
-            return Err(error::config(
-                format!("the {what} on stdin is larger than 1 MiB"),
-                None,
-            ));
-        }
-        let mut s = String::from_utf8(bytes)
-            .map_err(|_| error::config(format!("the {what} on stdin is not UTF-8"), None))?;
-        strip_one_newline(&mut s);
-        s
+        read_piped(what)?
     };
     if secret.trim().is_empty() {
         return Err(error::config(
@@ -131,6 +116,27 @@ fn read_secret(what: &str) -> Result<String> {
         ));
     }
     Ok(secret)
+}
+
+/// All of stdin (a pipe or a file), at most 1 MiB of UTF-8, with one trailing newline dropped
+/// so that `printf` and `echo` both work and a PEM keeps its inner lines. Shared with `init`.
+pub fn read_piped(what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_SECRET + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("could not read the {what} from stdin"))?;
+    if bytes.len() as u64 > MAX_SECRET {
+        return Err(error::config(
+            format!("the {what} on stdin is larger than 1 MiB"),
+            None,
+        ));
+    }
+    let mut s = String::from_utf8(bytes)
+        .map_err(|_| error::config(format!("the {what} on stdin is not UTF-8"), None))?;
+    strip_one_newline(&mut s);
+    Ok(s)
 }
 
 fn strip_one_newline(s: &mut String) {

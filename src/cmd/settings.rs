@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::claude_settings::{self as cs, Origin, Scope};
 use crate::cli::{ScopeArg, SettingsCommand, SettingsTarget};
 use crate::cmd::Ctx;
+use crate::config::{ConfigPath, Profile};
 use crate::error::{self, Failure};
 use crate::fsutil;
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
@@ -29,9 +30,10 @@ pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
 }
 
 /// The file a command acts on, and its layer when it is one of Claude Code's.
-struct Target {
-    path: PathBuf,
-    scope: Option<Scope>,
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub path: PathBuf,
+    pub scope: Option<Scope>,
 }
 
 fn target(t: &SettingsTarget) -> Result<Target> {
@@ -41,23 +43,30 @@ fn target(t: &SettingsTarget) -> Result<Target> {
             scope: None,
         });
     }
+    scope_target(match t.scope {
+        ScopeArg::User => Scope::User,
+        ScopeArg::Project => Scope::Project,
+        ScopeArg::Local => Scope::Local,
+        ScopeArg::Managed => Scope::Managed,
+    })
+}
+
+/// The file of a settings layer, seen from the current directory.
+pub fn scope_target(scope: Scope) -> Result<Target> {
     let cwd = std::env::current_dir().context("could not read the current directory")?;
-    let (scope, path) = match t.scope {
-        ScopeArg::User => {
+    let path = match scope {
+        Scope::User => {
             let dir = cs::claude_user_dir().ok_or_else(|| {
                 error::config(
                     "no home directory for Claude Code's user settings",
                     Some("set HOME or CLAUDE_CONFIG_DIR, or pass --file PATH".into()),
                 )
             })?;
-            (Scope::User, dir.join("settings.json"))
+            dir.join("settings.json")
         }
-        ScopeArg::Project => (Scope::Project, cwd.join(".claude").join("settings.json")),
-        ScopeArg::Local => (
-            Scope::Local,
-            cwd.join(".claude").join("settings.local.json"),
-        ),
-        ScopeArg::Managed => (Scope::Managed, cs::managed_dir().join(MANAGED_DROPIN)),
+        Scope::Project => cwd.join(".claude").join("settings.json"),
+        Scope::Local => cwd.join(".claude").join("settings.local.json"),
+        Scope::Managed => cs::managed_dir().join(MANAGED_DROPIN),
     };
     Ok(Target {
         path,
@@ -68,16 +77,41 @@ fn target(t: &SettingsTarget) -> Result<Target> {
 fn write(ctx: &Ctx, t: &SettingsTarget, dry_run: bool) -> Result<()> {
     let target = target(t)?;
     let sel = ctx.select()?;
+    let prepared = prepare(&ctx.config_path, &sel.name, sel.profile(), target)?;
+    if dry_run {
+        return print_diff(&prepared.diff());
+    }
+    prepared.commit()
+}
+
+/// A settings write worked out in memory: what the file holds now and what it will hold.
+/// `init` shows its diff before asking; `settings write` and `profile use` commit it at once.
+pub struct Prepared {
+    pub target: Target,
+    profile: String,
+    config: PathBuf,
+    existing: Option<String>,
+    outcome: Outcome,
+    gw: GatewayEnv,
+}
+
+/// Merge profile `name` into `target` in memory (notes and warnings go to stderr now).
+pub fn prepare(
+    config: &ConfigPath,
+    name: &str,
+    profile: &Profile,
+    target: Target,
+) -> Result<Prepared> {
     let helper = if target.scope == Some(Scope::Project) {
         eprintln!(
             "warning: `{}` is shared in git: the helper is plain `ccgw` from PATH (everyone needs it installed), and Claude Code applies project `env` and `apiKeyHelper` only after the workspace trust dialog",
             target.path.display()
         );
-        HelperSpec::on_path(&ctx.config_path)
+        HelperSpec::on_path(config)
     } else {
-        HelperSpec::this_binary(&ctx.config_path)
+        HelperSpec::this_binary(config)
     };
-    let gw = plan::plan(&sel.name, sel.profile(), &helper);
+    let gw = plan::plan(name, profile, &helper);
     let existing = read_existing(&target.path)?;
     let outcome = if target.scope == Some(Scope::Managed) {
         managed_outcome(&gw)?
@@ -88,33 +122,128 @@ fn write(ctx: &Ctx, t: &SettingsTarget, dry_run: bool) -> Result<()> {
     for note in &outcome.notes {
         eprintln!("note: {note}");
     }
-    if dry_run {
-        return print_diff(&target.path, existing.as_deref(), outcome.text.as_deref());
+    Ok(Prepared {
+        target,
+        profile: name.to_owned(),
+        config: config.path.clone(),
+        existing,
+        outcome,
+        gw,
+    })
+}
+
+impl Prepared {
+    /// A unified diff of the change; empty when the file would not change.
+    pub fn diff(&self) -> Diff {
+        Diff::new(
+            &self.target.path,
+            self.existing.as_deref(),
+            self.outcome.text.as_deref(),
+        )
     }
-    let new_text = outcome.text.as_deref().unwrap_or_default();
-    if target.scope == Some(Scope::Managed) {
-        write_managed(&target.path, new_text)?;
-    } else {
-        if let Some(record) = &outcome.record {
-            // The record first: a settings write without its record could never be undone.
-            sm::save_record(&target.path, record)?;
+
+    /// Write the file (and its undo record first).
+    pub fn commit(self) -> Result<()> {
+        let Prepared {
+            target,
+            profile,
+            config,
+            existing,
+            outcome,
+            gw,
+        } = self;
+        let new_text = outcome.text.as_deref().unwrap_or_default();
+        if target.scope == Some(Scope::Managed) {
+            write_managed(&target.path, new_text)?;
+        } else {
+            if let Some(record) = &outcome.record {
+                let record = sm::UndoRecord {
+                    profile: profile.clone(),
+                    config: sm::canonical_path(&config).display().to_string(),
+                    scope: target.scope.map_or("", Scope::as_str).to_owned(),
+                    ..record.clone()
+                };
+                // The record first: a settings write without its record could never be undone.
+                sm::save_record(&target.path, &record)?;
+            }
+            if existing.as_deref() != Some(new_text) {
+                fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
+            }
         }
-        if existing.as_deref() != Some(new_text) {
-            fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
+        if existing.as_deref() == Some(new_text) {
+            eprintln!("`{}` is already up to date", target.path.display());
+        } else {
+            eprintln!(
+                "wrote profile `{profile}` to `{}` (apiKeyHelper and {} env variables)",
+                target.path.display(),
+                gw.vars.len()
+            );
+        }
+        warn_other_layers(&target, &gw);
+        Ok(())
+    }
+}
+
+/// Rewrite every settings file ccgw wrote for profile `old` of `config` so that it carries
+/// profile `new` instead (`profile use`, `init` making a new default or replacing a profile),
+/// except `skip` (a file just written). Returns the files rewritten; a file that cannot be
+/// rewritten is reported and the others still are.
+pub fn follow_default(
+    config: &ConfigPath,
+    old: (&str, Option<&Profile>),
+    new: (&str, &Profile),
+    skip: Option<&Path>,
+) -> Result<Vec<PathBuf>> {
+    let (old_name, old_profile) = old;
+    let ours = sm::canonical_path(&config.path).display().to_string();
+    let mut targets: Vec<Target> = sm::all_records()?
+        .into_iter()
+        .filter(|r| r.profile == old_name && r.config == ours)
+        .map(|r| Target {
+            path: PathBuf::from(&r.settings_path),
+            scope: Scope::ALL.into_iter().find(|s| s.as_str() == r.scope),
+        })
+        .filter(|t| t.path.exists())
+        .collect();
+    let skip = skip.map(sm::canonical_path);
+    // The managed drop-in has no undo record (ccgw owns the whole file): it was written for
+    // `old` when its helper is exactly the one this binary would write for `old`.
+    if let (Some(p), Ok(managed)) = (old_profile, scope_target(Scope::Managed)) {
+        let helper = plan::plan(old_name, p, &HelperSpec::this_binary(config)).api_key_helper;
+        let file = cs::SettingsFile::read(Scope::Managed, managed.path.clone());
+        if file.api_key_helper() == Some(helper.as_str()) {
+            targets.push(managed);
         }
     }
-    if existing.as_deref() == Some(new_text) {
-        eprintln!("`{}` is already up to date", target.path.display());
-    } else {
-        eprintln!(
-            "wrote profile `{}` to `{}` (apiKeyHelper and {} env variables)",
-            sel.name,
-            target.path.display(),
-            gw.vars.len()
-        );
+    let mut rewritten = Vec::new();
+    let mut failed = 0;
+    for target in targets {
+        let path = target.path.clone();
+        if skip.as_ref() == Some(&sm::canonical_path(&path)) {
+            continue;
+        }
+        match prepare(config, new.0, new.1, target).and_then(Prepared::commit) {
+            Ok(()) => rewritten.push(path),
+            Err(e) => {
+                failed += 1;
+                error::report(&e.context(format!("could not rewrite `{}`", path.display())));
+            }
+        }
     }
-    warn_other_layers(&target, &gw);
-    Ok(())
+    if failed > 0 {
+        return Err(Failure {
+            code: error::code::FAILURE,
+            message: format!(
+                "{failed} settings file(s) written for `{old_name}` still carry it (see above)"
+            ),
+            hint: Some(format!(
+                "fix the cause, then run `ccgw --profile {new} settings write` for each",
+                new = new.0
+            )),
+        }
+        .into());
+    }
+    Ok(rewritten)
 }
 
 fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
@@ -141,7 +270,11 @@ fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
         eprintln!("note: {note}");
     }
     if dry_run {
-        return print_diff(&target.path, existing.as_deref(), outcome.text.as_deref());
+        return print_diff(&Diff::new(
+            &target.path,
+            existing.as_deref(),
+            outcome.text.as_deref(),
+        ));
     }
     match (&outcome.text, &existing) {
         (Some(text), Some(old)) if text == old => {}
@@ -237,23 +370,41 @@ fn not_writable(path: &Path, managed: bool, err: anyhow::Error, verb: &str) -> a
     .into()
 }
 
-/// A unified diff of what would change, on stdout (the data of `--dry-run`).
-fn print_diff(path: &Path, old: Option<&str>, new: Option<&str>) -> Result<()> {
-    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
-    if old == new {
-        eprintln!("`{}` would not change", path.display());
+/// A unified diff of a settings file's change.
+pub struct Diff {
+    pub path: PathBuf,
+    /// Empty when nothing changes.
+    pub text: String,
+}
+
+impl Diff {
+    fn new(path: &Path, old: Option<&str>, new: Option<&str>) -> Self {
+        let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+        let name = path.display().to_string();
+        let text = if old == new {
+            String::new()
+        } else {
+            similar::TextDiff::from_lines(old, new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&name, &format!("{name} (ccgw)"))
+                .to_string()
+        };
+        Self {
+            path: path.to_path_buf(),
+            text,
+        }
+    }
+}
+
+/// The diff on stdout (the data of `--dry-run`).
+fn print_diff(diff: &Diff) -> Result<()> {
+    if diff.text.is_empty() {
+        eprintln!("`{}` would not change", diff.path.display());
         return Ok(());
     }
-    let diff = similar::TextDiff::from_lines(old, new);
-    let name = path.display().to_string();
     let mut out = std::io::stdout().lock();
-    write!(
-        out,
-        "{}",
-        diff.unified_diff()
-            .context_radius(3)
-            .header(&name, &format!("{name} (ccgw)"))
-    )?;
+    write!(out, "{}", diff.text)?;
     out.flush()?;
     Ok(())
 }

@@ -22,7 +22,8 @@
 //! else: `ccgw key`'s cache-hit path never pays for it.
 
 mod checks;
-mod http;
+// `init` lists the gateway's models with the same client and headers.
+pub(crate) mod http;
 pub mod report;
 
 use std::future::Future;

@@ -8,6 +8,7 @@ mod e2e;
 mod env;
 mod exec;
 mod generated;
+mod init;
 mod install;
 mod jwt;
 mod key;

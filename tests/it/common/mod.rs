@@ -9,6 +9,7 @@ pub mod litellm;
 pub mod openbao;
 pub mod secret_service;
 pub mod shells;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 

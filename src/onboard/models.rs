@@ -1,0 +1,89 @@
+//! The model names a gateway lists (`GET {base}/v1/models`), for the wizard to offer instead of
+//! free text. Best effort: any failure means "ask for a name instead", never an error.
+
+use std::time::Duration;
+
+use crate::config::Profile;
+use crate::doctor::http::{self, Auth};
+
+/// How long the wizard waits for the gateway: a prompt should not hang on a dead address.
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The model ids `base` lists, in its order; empty when it is unreachable or says nothing
+/// usable. The request is the doctor's: its TLS setup and the headers Claude Code sends,
+/// the key as both `x-api-key` and a bearer token (or none when there is no key yet).
+pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
+    let url = format!("{}/v1/models", base.trim_end_matches('/'));
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    rt.block_on(async {
+        let Ok((client, _)) = http::client(profile, TIMEOUT) else {
+            return Vec::new();
+        };
+        let auth = if key.is_some() {
+            Auth::Both
+        } else {
+            Auth::None
+        };
+        let headers = http::claude_headers(profile, auth, key.unwrap_or_default(), false);
+        let send = client.get(&url).headers(headers).timeout(TIMEOUT).send();
+        match send.await {
+            Ok(resp) if resp.status().is_success() => match resp.json().await {
+                Ok(body) => ids(&body),
+                Err(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    })
+}
+
+/// `data[].id` (Anthropic and OpenAI list formats alike), without duplicates.
+fn ids(body: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in body
+        .get("data")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = m.get("id").and_then(serde_json::Value::as_str)
+            && !id.is_empty()
+            && !out.iter().any(|o| o == id)
+        {
+            out.push(id.to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ids_of_either_format() {
+        let anthropic = serde_json::json!({"data": [{"type": "model", "id": "claude-a"}, {"id": "b"}, {"id": "b"}], "has_more": false});
+        assert_eq!(ids(&anthropic), ["claude-a", "b"]);
+        assert!(ids(&serde_json::json!({"error": "no"})).is_empty());
+    }
+
+    #[test]
+    fn an_unreachable_gateway_lists_nothing() {
+        // A port nobody listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let profile: Profile = toml::from_str(&format!(
+            "gateway = \"{base}\"\n[key]\nsource = \"env\"\nvar = \"K\"\n"
+        ))
+        .unwrap();
+        assert!(list(&base, &profile, None).is_empty());
+    }
+}
