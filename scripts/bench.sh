@@ -339,7 +339,8 @@ report() {
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
     echo
-    echo "### Results ($(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), ${cpu:-unknown CPU})"
+    echo "### Results ($(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), ${cpu:-unknown CPU}," \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
     echo
     echo "| benchmark | result | target | |"
     echo "|---|---|---|---|"

@@ -4,8 +4,8 @@
 #   ./install.sh && scripts/demo.sh
 #
 # It starts a local LiteLLM proxy (one model with a canned answer, a master key) and a local
-# OpenBao dev server holding that key, points ccgw at both in a throwaway HOME, runs
-# `ccgw doctor`, then asks the real Claude Code (`claude -p`) a question through ccgw and prints
+# OpenBao dev server holding that key, runs `ccgw init --non-interactive` against both in a
+# throwaway HOME, runs `ccgw doctor`, then asks the real Claude Code (`claude -p`) a question through ccgw and prints
 # the answer. Everything listens on 127.0.0.1 and is removed on exit; nothing reaches the
 # internet. It needs the components scripts/deps.sh installs under $CCGW_TEST_DEPS (default
 # ~/.cache/ccgw-test) and installs them when they are missing.
@@ -146,23 +146,12 @@ until http_ok "$gateway/health/liveliness"; do
 done
 
 # --- ccgw ---------------------------------------------------------------------------------------
-say "ccgw: a profile for this gateway, key from OpenBao, written into ~/.claude/settings.json"
-mkdir -p "$XDG_CONFIG_HOME/ccgw"
-cat >"$XDG_CONFIG_HOME/ccgw/config.toml" <<EOF
-default_profile = "demo"
-
-[profiles.demo]
-gateway = "$gateway"
-mode = "unified"
-key_ttl = "1h"
-model = "claude-sonnet-4-5"
-
-[profiles.demo.key]
-source = "vault"
-addr = "$BAO_ADDR"
-path = "claude-gateway"
-EOF
-"$ccgw" settings write --scope user
+say "ccgw init: a profile for this gateway, key from OpenBao, written into ~/.claude/settings.json"
+"$ccgw" --profile demo init --non-interactive --no-doctor \
+    --gateway "$gateway" --mode unified --model claude-sonnet-4-5 --key-ttl 1h \
+    --key-source vault --vault-addr "$BAO_ADDR" --vault-path claude-gateway --scope user
+echo "--- ~/.config/ccgw/config.toml" >&2
+cat "$XDG_CONFIG_HOME/ccgw/config.toml" >&2
 echo "--- ~/.claude/settings.json (no key in it: Claude Code runs 'ccgw key' for that)" >&2
 cat "$home/.claude/settings.json" >&2
 
