@@ -168,8 +168,8 @@ EOF
     m_anchor=$(mean "$WORK/jwt.json" "$anchor")
     echo
     echo "== ccgw key (jwt source, HS256) =="
-    printf '%-46s %10s\n' "cold JWT mint (--no-cache), mean ms" "$(ms "$m_mint")"
-    printf '%-46s %10s\n' "jwt encode (jwt-cli), mean ms" "$(ms "$m_anchor")"
+    measured "cold JWT mint (--no-cache), mean ms" "$(ms "$m_mint")"
+    measured "jwt encode (jwt-cli), mean ms" "$(ms "$m_anchor")"
     verdict "cold JWT mint / jwt encode (x)" "$(ratio "$m_mint" "$m_anchor")" "<=" 1
 }
 
