@@ -318,9 +318,15 @@ pub fn read_vault_credential(name: &str, auth: VaultAuth, why: &str) -> Result<S
             None,
         ));
     };
-    let hint =
-        format!("{why}; or store the {what} with `ccgw --profile {name} secret set` (reads stdin)");
-    Ok(slot.read_or(hint)?.trim().to_owned())
+    let hint = format!("store the {what} with `ccgw --profile {name} secret set` (reads stdin)");
+    // Lead with why the keyring was the last resort: that is what the user can fix first.
+    match slot.read_or(hint.clone()) {
+        Ok(secret) => Ok(secret.trim().to_owned()),
+        Err(e) => Err(error::auth(
+            format!("no {what}: {why}, and the OS keyring has none ({e})"),
+            Some(hint),
+        )),
+    }
 }
 
 #[cfg(test)]

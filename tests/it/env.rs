@@ -452,7 +452,8 @@ fn a_settings_helper_and_credentials_are_reported() {
 fn with_key_exports_the_token() {
     let env = TestEnv::new();
     env.write_config(crate::common::SIMPLE_CONFIG);
-    let key = "sk-'$(touch pwned_key)'";
+    // Hostile to a shell, yet a valid key (one printable-ASCII token: no spaces).
+    let key = "sk-'$(touch${IFS}pwned_key)'`id`";
     let after = eval_in_shell(
         &env,
         "bash",
