@@ -38,7 +38,7 @@ done
 # --- system packages --------------------------------------------------------------------------
 if [ "$system" -eq 1 ]; then
     apt_pkgs=(bash zsh fish gnome-keyring dbus dbus-x11 libsecret-tools keyutils tmux hyperfine
-        shellcheck openssl procps time)
+        shellcheck openssl procps time jq)
     missing=()
     for p in "${apt_pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
