@@ -1,6 +1,7 @@
 //! Every clap type of the command line. Doc comments here are the help text, the completions and
 //! the man pages, so they are written for the user. Nothing in this file does any work.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -450,13 +451,129 @@ pub struct ManArgs {
     pub out_dir: Option<PathBuf>,
 }
 
+impl Cli {
+    /// Parse the process's arguments.
+    ///
+    /// The exact line ccgw writes as Claude Code's apiKeyHelper, `ccgw [--config FILE] key
+    /// --profile NAME`, runs at the start of every `claude` process; building clap's whole
+    /// command tree for it costs about a quarter of a cache hit (measured with callgrind). That
+    /// one shape is recognised directly, with clap's meaning; everything else goes to clap.
+    pub fn parse_args() -> Self {
+        Self::helper_line(std::env::args_os().skip(1), |k| std::env::var_os(k))
+            .unwrap_or_else(<Self as Parser>::parse)
+    }
+
+    /// `Some` only for `[--config FILE] key --profile NAME` (values not starting with `-`,
+    /// the profile UTF-8); the env fallback for `--config` is `CCGW_CONFIG`, as in clap.
+    fn helper_line(
+        args: impl Iterator<Item = OsString>,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Option<Self> {
+        let args: Vec<OsString> = args.collect();
+        fn value(v: &OsString) -> Option<&OsString> {
+            (!v.is_empty() && !v.to_string_lossy().starts_with('-')).then_some(v)
+        }
+        let (config, rest) = match args.as_slice() {
+            [flag, file, rest @ ..] if flag == "--config" => {
+                (Some(PathBuf::from(value(file)?)), rest)
+            }
+            rest => (None, rest),
+        };
+        let [key, flag, name] = rest else { return None };
+        if key != "key" || flag != "--profile" {
+            return None;
+        }
+        let profile = value(name)?.to_str()?.to_owned();
+        let config = config.or_else(|| {
+            env("CCGW_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        Some(Self {
+            config,
+            profile: Some(profile),
+            command: Command::Key(KeyArgs {
+                no_cache: false,
+                refresh: false,
+            }),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Cli;
-    use clap::CommandFactory;
+    use super::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+    use std::ffi::OsString;
 
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    fn fast(args: &[&str], config_env: Option<&str>) -> Option<Cli> {
+        let env = config_env.map(OsString::from);
+        Cli::helper_line(args.iter().map(OsString::from), |k| {
+            (k == "CCGW_CONFIG").then(|| env.clone()).flatten()
+        })
+    }
+
+    /// The fast path must mean exactly what clap means for every helper line.
+    #[test]
+    fn helper_line_agrees_with_clap() {
+        let lines: [&[&str]; 4] = [
+            &["key", "--profile", "work"],
+            &["--config", "/etc/ccgw it.toml", "key", "--profile", "work"],
+            &["key", "--profile", "dev-2"],
+            &["--config", "c.toml", "key", "--profile", "é"],
+        ];
+        for line in lines {
+            let fast = fast(line, None).unwrap_or_else(|| panic!("{line:?} not recognised"));
+            let clap =
+                Cli::try_parse_from(std::iter::once("ccgw").chain(line.iter().copied())).unwrap();
+            assert_eq!(fast.config, clap.config, "{line:?}");
+            assert_eq!(fast.profile, clap.profile, "{line:?}");
+            let (Command::Key(f), Command::Key(c)) = (&fast.command, &clap.command) else {
+                panic!()
+            };
+            assert_eq!((f.no_cache, f.refresh), (c.no_cache, c.refresh));
+        }
+        // CCGW_CONFIG applies when --config is absent, not when it is given.
+        assert_eq!(
+            fast(&["key", "--profile", "w"], Some("/e.toml"))
+                .unwrap()
+                .config
+                .unwrap()
+                .to_str(),
+            Some("/e.toml")
+        );
+        assert_eq!(
+            fast(
+                &["--config", "/f.toml", "key", "--profile", "w"],
+                Some("/e.toml")
+            )
+            .unwrap()
+            .config
+            .unwrap()
+            .to_str(),
+            Some("/f.toml")
+        );
+    }
+
+    #[test]
+    fn anything_else_goes_to_clap() {
+        for line in [
+            &["key"][..],
+            &["key", "--profile"],
+            &["key", "--profile", "w", "--refresh"],
+            &["key", "--profile", "--refresh"],
+            &["--profile", "w", "key"],
+            &["key", "--profile=w"],
+            &["env", "--profile", "w"],
+            &["--config", "--x", "key", "--profile", "w"],
+            &["key", "--profile", ""],
+        ] {
+            assert!(fast(line, None).is_none(), "{line:?}");
+        }
     }
 }
