@@ -103,7 +103,8 @@ EOF
     printf '%s\n' "$key" >"$WORK/keyfile"
     [ "$("$CCGW" key)" = "$key" ] || die "ccgw key did not print the key"
 
-    local hit="$CCGW key" cat_="cat $WORK/keyfile" cold="$CCGW key --no-cache"
+    # Exactly the line ccgw writes as apiKeyHelper (what every claude process runs).
+    local hit="$CCGW key --profile bench" cat_="cat $WORK/keyfile" cold="$CCGW key --no-cache"
     local bao_get="$BAO kv get -field=api_key secret/gw"
     echo >&2
     hyperfine -N --warmup 10 --min-runs 50 --export-json "$WORK/key.json" \
@@ -117,7 +118,7 @@ EOF
 
     local rss max=0
     for i in 1 2 3 4 5; do
-        rss=$( { /usr/bin/time -f %M "$CCGW" key >/dev/null; } 2>&1 | tail -n1)
+        rss=$( { /usr/bin/time -f %M "$CCGW" key --profile bench >/dev/null; } 2>&1 | tail -n1)
         [ "$rss" -gt "$max" ] && max=$rss
     done
 
