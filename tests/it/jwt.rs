@@ -381,7 +381,7 @@ fn openbao_jwt_auth_accepts_minted_tokens() {
     std::fs::write(
         &role,
         r#"{"role_type": "jwt", "bound_audiences": ["litellm"], "user_claim": "sub",
-            "bound_claims": {"team": "platform"}, "token_policies": ["default"], "token_ttl": "5m"}"#,
+            "bound_claims": {"team": "platform"}, "token_policies": ["default", "read-gw"], "token_ttl": "5m"}"#,
     )
     .unwrap();
     let (ok, _, err) = run(&[
@@ -433,4 +433,37 @@ fn openbao_jwt_auth_accepts_minted_tokens() {
     ]);
     assert!(!ok, "a token with team=elsewhere must be refused");
     assert!(err.contains("claim") || err.contains("bound"), "{err}");
+
+    // ccgw's own vault source logging in with `auth = "jwt"` (a workload token in a file, here
+    // the ccgw-minted RS256 one) reads the gateway key, and reuses the login from its cache.
+    let policy = bao.dir.path().join("read-gw.hcl");
+    std::fs::write(&policy, "path \"secret/data/gw\" { capabilities = [\"read\"] }\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n").unwrap();
+    let (ok, _, err) = run(&["policy", "write", "read-gw", policy.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["kv", "put", "secret/gw", "api_key=sk-via-vault-jwt-login"]);
+    assert!(ok, "{err}");
+    let vault_env = TestEnv::new();
+    vault_env.write_config(&format!(
+        "[profiles.v]\ngateway = \"http://127.0.0.1:4000\"\n\n[profiles.v.key]\nsource = \"vault\"\naddr = \"{}\"\npath = \"gw\"\nauth = \"jwt\"\nrole = \"ccgw\"\njwt_file = \"{}\"\n",
+        bao.addr,
+        bao.dir.path().join("rs256.jwt").display()
+    ));
+    for args in [&["key"][..], &["key", "--refresh"]] {
+        let out = vault_env.ccgw().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "sk-via-vault-jwt-login\n"
+        );
+    }
+    assert_eq!(
+        bao.count_requests("auth/jwt/login", "update"),
+        4,
+        "3 logins by bao above, 1 by ccgw"
+    );
+    assert_eq!(bao.count_requests("secret/data/gw", "read"), 2);
 }
