@@ -209,17 +209,22 @@ pub fn effective_helper(layers: &[SettingsFile]) -> Option<(String, Scope, PathB
     })
 }
 
+/// A parsed settings file at `/<scope>.json`, for the unit tests of every module that reads
+/// layers.
+#[cfg(test)]
+pub fn test_layer(scope: Scope, json: &str) -> SettingsFile {
+    SettingsFile {
+        scope,
+        path: PathBuf::from(format!("/{}.json", scope.as_str())),
+        state: FileState::Ok(parse_object(json).unwrap()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(scope: Scope, json: &str) -> SettingsFile {
-        SettingsFile {
-            scope,
-            path: PathBuf::from(scope.as_str()),
-            state: FileState::Ok(parse_object(json).unwrap()),
-        }
-    }
+    use test_layer as file;
 
     #[test]
     fn higher_layer_wins_and_shell_is_last() {

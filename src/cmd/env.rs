@@ -229,15 +229,7 @@ pub(crate) fn warn_conflicts(conflicts: &[Conflict]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claude_settings::{FileState, parse_object};
-
-    fn layer(scope: Scope, json: &str) -> SettingsFile {
-        SettingsFile {
-            scope,
-            path: PathBuf::from(format!("/{}.json", scope.as_str())),
-            state: FileState::Ok(parse_object(json).unwrap()),
-        }
-    }
+    use crate::claude_settings::test_layer as layer;
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

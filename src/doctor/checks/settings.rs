@@ -405,15 +405,7 @@ fn program_problem(word: &str, shell: &HashMap<String, String>) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claude_settings::parse_object;
-
-    fn layer(scope: Scope, json: &str) -> SettingsFile {
-        SettingsFile {
-            scope,
-            path: PathBuf::from(format!("/{}.json", scope.as_str())),
-            state: FileState::Ok(parse_object(json).unwrap()),
-        }
-    }
+    use crate::claude_settings::test_layer as layer;
 
     fn plan() -> GatewayEnv {
         GatewayEnv {
