@@ -55,6 +55,8 @@ impl OpenBao {
         while Instant::now() < deadline {
             let ok = self
                 .bao(&["status"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
                 .status()
                 .map(|s| s.success())
                 .unwrap_or(false);
