@@ -275,11 +275,73 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Pretty-print with 2-space indent and a trailing newline (Claude Code's and most editors'
-/// own format, so a file already in that format only changes where ccgw changed it).
-pub fn render(doc: &Map<String, Value>) -> String {
-    let mut text = serde_json::to_string_pretty(doc).expect("a JSON map always serializes");
-    text.push('\n');
+/// How a settings file is laid out, so a rewrite changes only the lines ccgw changed: a file a
+/// person indented with 4 spaces or tabs, kept minified, or saved with CRLF keeps that form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// One level of indentation; `None` for a one-line (minified) document.
+    indent: Option<String>,
+    crlf: bool,
+    trailing_newline: bool,
+}
+
+impl Default for Layout {
+    /// Claude Code's own format (JSON.stringify with 2 spaces), for new files.
+    fn default() -> Self {
+        Layout {
+            indent: Some("  ".into()),
+            crlf: false,
+            trailing_newline: true,
+        }
+    }
+}
+
+impl Layout {
+    /// The layout of `text`; an empty or `{}` document gets the default.
+    pub fn of(text: &str) -> Layout {
+        let body = text.trim();
+        if body.len() <= 2 {
+            return Layout::default();
+        }
+        let indent = if body.contains('\n') {
+            // The first indented line sits one level deep (inside the top-level object).
+            let unit = body
+                .lines()
+                .skip(1)
+                .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
+                .find(|ws| !ws.is_empty())
+                .unwrap_or("  ");
+            Some(unit.to_owned())
+        } else {
+            None
+        };
+        Layout {
+            indent,
+            crlf: text.contains("\r\n"),
+            trailing_newline: text.ends_with('\n'),
+        }
+    }
+}
+
+/// Print `doc` in `layout`. JSON strings never hold a raw newline, so turning every `\n` into
+/// `\r\n` touches only line breaks.
+pub fn render(doc: &Map<String, Value>, layout: &Layout) -> String {
+    let mut text = match &layout.indent {
+        Some(unit) => {
+            let mut out = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(unit.as_bytes());
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+            serde::Serialize::serialize(doc, &mut ser).expect("a JSON map always serializes");
+            String::from_utf8(out).expect("serde_json writes UTF-8")
+        }
+        None => serde_json::to_string(doc).expect("a JSON map always serializes"),
+    };
+    if layout.trailing_newline {
+        text.push('\n');
+    }
+    if layout.crlf {
+        text = text.replace('\n', "\r\n");
+    }
     text
 }
 
@@ -326,6 +388,7 @@ pub fn merge(
     prior: Option<&UndoRecord>,
 ) -> Result<Outcome, Refusal> {
     let mut doc = parse_document(existing.unwrap_or(""))?;
+    let layout = existing.map(Layout::of).unwrap_or_default();
     let owned = owned(gw)?;
     let mut notes = Vec::new();
     // A record for a file that has since disappeared describes nothing that is still there.
@@ -398,7 +461,7 @@ pub fn merge(
     }
 
     Ok(Outcome {
-        text: Some(render(&doc)),
+        text: Some(render(&doc, &layout)),
         record: Some(record),
         notes,
     })
@@ -448,7 +511,8 @@ pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, R
             "`env.{name}` was cleared by `ccgw settings write` and is not restored (ccgw keeps no copy of a secret)"
         ));
     }
-    let text = (!(record.created_file && doc.is_empty())).then(|| render(&doc));
+    let layout = Layout::of(existing);
+    let text = (!(record.created_file && doc.is_empty())).then(|| render(&doc, &layout));
     Ok(Outcome {
         text,
         record: None,
@@ -611,7 +675,7 @@ mod tests {
         // The user added a key of their own: the file stays, with only that key.
         let mut doc = parse_document(w.text.as_deref().unwrap()).unwrap();
         doc.insert("theme".into(), "dark".into());
-        let out = unmerge(Some(&render(&doc)), &rec).unwrap();
+        let out = unmerge(Some(&render(&doc, &Layout::default())), &rec).unwrap();
         assert_eq!(out.text.unwrap(), "{\n  \"theme\": \"dark\"\n}\n");
     }
 
@@ -621,7 +685,11 @@ mod tests {
         let mut doc = parse_document(w.text.as_deref().unwrap()).unwrap();
         doc.insert("y".into(), 2.into());
         doc.insert("z".into(), 3.into());
-        let out = unmerge(Some(&render(&doc)), w.record.as_ref().unwrap()).unwrap();
+        let out = unmerge(
+            Some(&render(&doc, &Layout::default())),
+            w.record.as_ref().unwrap(),
+        )
+        .unwrap();
         let keys: Vec<String> = parse_document(&out.text.unwrap())
             .unwrap()
             .keys()
@@ -705,6 +773,9 @@ mod tests {
             env in proptest::collection::vec(("[A-Z_]{1,8}", "\\PC{0,8}"), 0..6),
             base in proptest::option::of("[a-z:/.]{1,12}"),
             helper in proptest::option::of("/[a-z/]{1,12}"),
+            indent in proptest::option::of(proptest::sample::select(vec!["  ", "    ", "\t"])),
+            crlf: bool,
+            trailing_newline: bool,
         ) {
             let mut doc = Map::new();
             for (k, v) in top {
@@ -725,8 +796,18 @@ mod tests {
             if let Some(h) = helper {
                 doc.insert("apiKeyHelper".into(), Value::String(h));
             }
-            let original = render(&doc);
+            // An empty `{}` has no layout to detect; it gets (and is tested with) the default.
+            let layout = if doc.is_empty() {
+                Layout::default()
+            } else {
+                // A one-line file without a final newline has no line ending to keep.
+                let crlf = crlf && (indent.is_some() || trailing_newline);
+                Layout { indent: indent.map(str::to_owned), crlf, trailing_newline }
+            };
+            let original = render(&doc, &layout);
+            proptest::prop_assert_eq!(Layout::of(&original), layout.clone());
             let one = write(Some(&original), UNIFIED, None);
+            proptest::prop_assert_eq!(Layout::of(one.text.as_deref().unwrap()), layout);
             let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
             proptest::prop_assert_eq!(&one.text, &two.text);
             let back = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();

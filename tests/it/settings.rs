@@ -157,6 +157,37 @@ fn realistic_file_survives_write_then_remove_byte_for_byte() {
     assert!(undo_records(&env).is_empty());
 }
 
+/// A file a person formatted their own way (tabs, CRLF, no final newline) keeps that form:
+/// every line ccgw does not own is still there byte for byte, and remove restores the file.
+#[test]
+fn a_hand_formatted_file_keeps_its_indentation_and_line_endings() {
+    let original = "{\r\n\t\"model\": \"opus\",\r\n\t\"env\": {\r\n\t\t\"DISABLE_TELEMETRY\": \"1\"\r\n\t},\r\n\t\"permissions\": {\r\n\t\t\"allow\": [\r\n\t\t\t\"Bash(ls:*)\"\r\n\t\t]\r\n\t}\r\n}";
+    let env = setup(Some(original));
+    let path = env.user_settings();
+    ccgw(&env, &["settings", "write"], 0);
+    let written = common::read(&path);
+    assert!(!written.ends_with('\n'), "{written:?}");
+    assert!(!written.replace("\r\n", "").contains('\n'), "{written:?}");
+    for line in original
+        .split("\r\n")
+        .filter(|l| !l.trim_start().starts_with('}'))
+    {
+        assert!(
+            written
+                .split("\r\n")
+                .any(|w| w == line || w == format!("{line},")),
+            "line {line:?} lost its form in {written:?}"
+        );
+    }
+    assert!(
+        written.contains("\r\n\t\t\"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:4000\","),
+        "{written:?}"
+    );
+    assert_valid(&path);
+    ccgw(&env, &["settings", "remove"], 0);
+    assert_eq!(common::read(&path), original);
+}
+
 #[test]
 fn writing_twice_equals_writing_once() {
     let original = fixture();

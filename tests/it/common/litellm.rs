@@ -39,8 +39,21 @@ impl LiteLlm {
         SHARED.get_or_init(LiteLlm::start)
     }
 
-    /// A proxy of the caller's own, killed on drop.
+    /// A proxy of the caller's own, killed on drop. `free_port` releases the port before
+    /// the proxy binds it, so another process can take it in between: a proxy that dies at
+    /// start-up is retried on a new port (bounded), and the last log is shown if all fail.
     pub fn start() -> Self {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::try_start() {
+                Ok(proxy) => return proxy,
+                Err(log) => last = log,
+            }
+        }
+        panic!("LiteLLM did not answer /health/liveliness in 3 attempts; last log:\n{last}");
+    }
+
+    fn try_start() -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-litellm-")
             .tempdir()
@@ -70,29 +83,35 @@ impl LiteLlm {
             .process_group(0);
         let child = cmd.spawn().expect("start litellm");
         let reaper = reaper(child.id());
-        let proxy = Self {
+        let mut proxy = Self {
             child,
             reaper,
             base: format!("http://127.0.0.1:{port}"),
             port,
             dir,
         };
-        proxy.wait_ready();
-        proxy
+        proxy.wait_ready()?;
+        Ok(proxy)
     }
 
     fn log(&self) -> PathBuf {
         self.dir.path().join("litellm.log")
     }
 
-    fn wait_ready(&self) {
+    /// Ready, or `Err(proxy log)` when it exited at start-up (e.g. its port was taken).
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_DEADLINE;
         while Instant::now() < deadline {
             if alive(self.port) {
-                return;
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.log()).unwrap_or_default();
+                return Err(format!("(exited: {status})\n{log}"));
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+        // Alive but silent: a new port would not help, so no retry.
         panic!(
             "LiteLLM did not answer /health/liveliness within {START_DEADLINE:?}; log:\n{}",
             std::fs::read_to_string(self.log()).unwrap_or_default()

@@ -16,7 +16,21 @@ pub struct OpenBao {
 }
 
 impl OpenBao {
+    /// A fresh dev server. `free_port` releases the port before the server binds it, so
+    /// another process can take it in between: a server that dies at start-up is retried on
+    /// a new port (bounded), and the last log is shown if every attempt fails.
     pub fn start() -> Self {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::try_start() {
+                Ok(bao) => return bao,
+                Err(log) => last = log,
+            }
+        }
+        panic!("OpenBao did not become ready in 3 attempts; last log:\n{last}");
+    }
+
+    fn try_start() -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-bao-")
             .tempdir()
@@ -45,14 +59,20 @@ impl OpenBao {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         let child = cmd.spawn().expect("start bao server");
-        let bao = Self { child, addr, dir };
-        bao.wait_ready();
-        bao
+        let mut bao = Self { child, addr, dir };
+        bao.wait_ready()?;
+        Ok(bao)
     }
 
-    fn wait_ready(&self) {
+    /// Ready, or `Err(server log)` when the server exited at start-up (e.g. its port was taken).
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let log =
+            |b: &Self| std::fs::read_to_string(b.dir.path().join("server.log")).unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("(exited: {status})\n{}", log(self)));
+            }
             let ok = self
                 .bao(&["status"])
                 .stdout(std::process::Stdio::null())
@@ -61,14 +81,12 @@ impl OpenBao {
                 .map(|s| s.success())
                 .unwrap_or(false);
             if ok {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!(
-            "OpenBao did not become ready; log:\n{}",
-            std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-        );
+        // Alive but silent: a new port would not help, so no retry.
+        panic!("OpenBao did not become ready in 30 s; log:\n{}", log(self));
     }
 
     /// A `bao` CLI command against this server, as root.
