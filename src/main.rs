@@ -13,6 +13,7 @@ mod key;
 mod onboard;
 mod plan;
 mod settings_merge;
+mod settings_text;
 mod shell;
 
 use std::process::ExitCode;

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fsutil;
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
+use crate::settings_text;
 
 /// The top-level key ccgw owns besides `env` entries.
 const HELPER_KEY: &str = "apiKeyHelper";
@@ -297,6 +298,10 @@ impl Default for Layout {
 }
 
 impl Layout {
+    pub fn is_one_line(&self) -> bool {
+        self.indent.is_none()
+    }
+
     /// The layout of `text`; an empty or `{}` document gets the default.
     pub fn of(text: &str) -> Layout {
         let body = text.trim();
@@ -388,7 +393,7 @@ pub fn merge(
     prior: Option<&UndoRecord>,
 ) -> Result<Outcome, Refusal> {
     let mut doc = parse_document(existing.unwrap_or(""))?;
-    let layout = existing.map(Layout::of).unwrap_or_default();
+    let before = doc.clone();
     let owned = owned(gw)?;
     let mut notes = Vec::new();
     // A record for a file that has since disappeared describes nothing that is still there.
@@ -460,8 +465,12 @@ pub fn merge(
         }
     }
 
+    let text = match existing {
+        Some(text) => settings_text::rewrite(text, &before, &doc),
+        None => render(&doc, &Layout::default()),
+    };
     Ok(Outcome {
-        text: Some(render(&doc, &layout)),
+        text: Some(text),
         record: Some(record),
         notes,
     })
@@ -478,6 +487,7 @@ pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, R
         });
     };
     let mut doc = parse_document(existing)?;
+    let before = doc.clone();
     let mut notes = Vec::new();
     for entry in &record.entries {
         let Some(slot) = Slot::parse(&entry.key) else {
@@ -511,8 +521,8 @@ pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, R
             "`env.{name}` was cleared by `ccgw settings write` and is not restored (ccgw keeps no copy of a secret)"
         ));
     }
-    let layout = Layout::of(existing);
-    let text = (!(record.created_file && doc.is_empty())).then(|| render(&doc, &layout));
+    let text = (!(record.created_file && doc.is_empty()))
+        .then(|| settings_text::rewrite(existing, &before, &doc));
     Ok(Outcome {
         text,
         record: None,
@@ -814,6 +824,75 @@ mod tests {
             proptest::prop_assert_eq!(back.text.unwrap(), original);
         }
     }
+
+    proptest::proptest! {
+        /// A file written by hand (inline arrays and objects, number spellings serde_json
+        /// would change, escaped unicode, blank lines, any indent) keeps every line ccgw does
+        /// not own through `write`, and `remove` gives back the very same bytes.
+        #[test]
+        fn hand_formatted_files_keep_their_text(
+            picks in proptest::collection::vec(0usize..HAND_VALUES.len(), 0..6),
+            env in proptest::collection::vec(("[A-Z]{1,6}", 0usize..HAND_VALUES.len()), 0..4),
+            with_env: bool,
+            blank_lines: bool,
+            indent in proptest::sample::select(vec!["  ", "    ", "\t", " "]),
+            crlf: bool,
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let sep = if blank_lines { format!(",{nl}{nl}") } else { format!(",{nl}") };
+            let mut props: Vec<String> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{indent}\"k{i}\": {}", HAND_VALUES[*p]))
+                .collect();
+            if with_env {
+                let mut seen = std::collections::HashSet::new();
+                let inner: Vec<String> = env
+                    .iter()
+                    .filter(|(k, _)| seen.insert(k.clone()))
+                    .map(|(k, p)| format!("{indent}{indent}\"{k}\": {}", HAND_VALUES[*p]))
+                    .collect();
+                props.push(if inner.is_empty() {
+                    format!("{indent}\"env\": {{}}")
+                } else {
+                    format!("{indent}\"env\": {{{nl}{}{nl}{indent}}}", inner.join(&sep))
+                });
+            }
+            if props.is_empty() {
+                props.push(format!("{indent}\"theme\": \"dark\""));
+            }
+            let original = format!("{{{nl}{}{nl}}}{nl}", props.join(&sep));
+            let one = write(Some(&original), UNIFIED, None);
+            let written = one.text.clone().unwrap();
+            // Every line but the blank ones and `"env": {` (whose object ccgw fills).
+            let kept = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with("\"env\"");
+            for line in original.split(nl).filter(kept) {
+                let trimmed = line.trim_end_matches(',');
+                proptest::prop_assert!(
+                    written.split(nl).any(|w| w.trim_end_matches(',') == trimmed),
+                    "line {:?} lost in {:?}", line, written
+                );
+            }
+            let back = unmerge(Some(&written), one.record.as_ref().unwrap()).unwrap();
+            proptest::prop_assert_eq!(back.text.unwrap(), original);
+        }
+    }
+
+    /// JSON values as people write them, several of which serde_json would print differently.
+    const HAND_VALUES: &[&str] = &[
+        "1e3",
+        "1.50",
+        "-0",
+        "12345678901234567890123",
+        "[1, 2,3]",
+        "[ ]",
+        "{ }",
+        "{\"allow\": [\"Bash(ls:*)\", \"Read\"]}",
+        "\"caf\\u00e9 \\/ \\\"q\\\"\"",
+        "\"plain\"",
+        "true",
+        "null",
+    ];
 
     #[test]
     fn literal_keys_in_helpers_are_secrets() {

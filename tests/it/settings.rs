@@ -157,11 +157,12 @@ fn realistic_file_survives_write_then_remove_byte_for_byte() {
     assert!(undo_records(&env).is_empty());
 }
 
-/// A file a person formatted their own way (tabs, CRLF, no final newline) keeps that form:
-/// every line ccgw does not own is still there byte for byte, and remove restores the file.
+/// A file a person formatted their own way (tabs, CRLF, no final newline, an inline object,
+/// a blank line, a number serde_json would print as `30.0`) keeps that form: every line ccgw
+/// does not own is still there byte for byte, and remove restores the file.
 #[test]
 fn a_hand_formatted_file_keeps_its_indentation_and_line_endings() {
-    let original = "{\r\n\t\"model\": \"opus\",\r\n\t\"env\": {\r\n\t\t\"DISABLE_TELEMETRY\": \"1\"\r\n\t},\r\n\t\"permissions\": {\r\n\t\t\"allow\": [\r\n\t\t\t\"Bash(ls:*)\"\r\n\t\t]\r\n\t}\r\n}";
+    let original = "{\r\n\t\"model\": \"opus\",\r\n\t\"env\": {\r\n\t\t\"DISABLE_TELEMETRY\": \"1\"\r\n\t},\r\n\t\"permissions\": {\"allow\": [\"Bash(ls:*)\", \"Read\"]},\r\n\r\n\t\"cleanupPeriodDays\": 3e1\r\n}";
     let env = setup(Some(original));
     let path = env.user_settings();
     ccgw(&env, &["settings", "write"], 0);

@@ -1,0 +1,148 @@
+//! Writing a changed settings document back into the text it came from, so that everything ccgw
+//! did not change stays exactly as the author wrote it: indentation, inline arrays, number
+//! spellings (`1e3`, `1.50`), blank lines, line endings. Pure: text and documents in, text out.
+//!
+//! The merge itself works on `serde_json` maps (settings_merge); this module only turns "the
+//! document was `before`, is now `after`" into edits of a concrete syntax tree (jsonc-parser's
+//! CST), at the two levels ccgw ever changes: top-level keys and the keys of `env`.
+
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
+use serde_json::{Map, Value};
+
+use crate::settings_merge::{Layout, render};
+
+/// `original` (whose document is `before`) edited to hold `after`. Falls back to printing
+/// `after` in the original's layout if the edited text would not read back as exactly `after`,
+/// keys in order (a safety net: content and order are never traded for formatting).
+pub fn rewrite(original: &str, before: &Map<String, Value>, after: &Map<String, Value>) -> String {
+    edit(original, before, after)
+        .filter(|text| reads_back_as(text, after))
+        .unwrap_or_else(|| render(after, &Layout::of(original)))
+}
+
+fn edit(original: &str, before: &Map<String, Value>, after: &Map<String, Value>) -> Option<String> {
+    // A one-line file stays one line (the CST would open it up to add `env`); printing it
+    // whole is then exactly as faithful, and `remove` gets the same line back.
+    if original.trim().is_empty() || Layout::of(original).is_one_line() {
+        return None;
+    }
+    let root = CstRootNode::parse(original, &ParseOptions::default()).ok()?;
+    let object = root.object_value()?;
+    apply(&object, before, after, true);
+    Some(root.to_string())
+}
+
+/// Make `object` (holding `before`) hold `after`: removed keys go, changed values are replaced
+/// in place, new keys are appended. `env` is edited key by key when it stays an object.
+fn apply(object: &CstObject, before: &Map<String, Value>, after: &Map<String, Value>, top: bool) {
+    for (key, old) in before {
+        match after.get(key) {
+            None => {
+                if let Some(prop) = object.get(key) {
+                    prop.remove();
+                }
+            }
+            Some(new) if new == old => {}
+            Some(Value::Object(new)) if top && key == "env" && old.is_object() => {
+                if let (Some(inner), Value::Object(old)) = (object.object_value(key), old) {
+                    apply(&inner, old, new, false);
+                }
+            }
+            Some(new) => {
+                if let Some(prop) = object.get(key) {
+                    prop.set_value(input(new));
+                }
+            }
+        }
+    }
+    for (key, new) in after {
+        if !before.contains_key(key) {
+            object.append(key, input(new));
+        }
+    }
+}
+
+/// A JSON value as CST input; a number keeps serde_json's spelling of it.
+fn input(v: &Value) -> CstInputValue {
+    match v {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(items) => CstInputValue::Array(items.iter().map(input).collect()),
+        Value::Object(map) => {
+            CstInputValue::Object(map.iter().map(|(k, v)| (k.clone(), input(v))).collect())
+        }
+    }
+}
+
+/// `text` parses as strict JSON into exactly `want`, keys in the same order at every level.
+fn reads_back_as(text: &str, want: &Map<String, Value>) -> bool {
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+            }
+            _ => a == b,
+        }
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(got) => same(&got, &Value::Object(want.clone())),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn only_the_changed_lines_change() {
+        let original = "{\n    \"model\": \"opus\",\n    \"permissions\": {\"allow\": [\"Bash(ls)\", \"Read\"]},\n\n    \"cleanupPeriodDays\": 1e3,\n    \"env\": {\"X\": \"1\"}\n}\n";
+        let before = doc(original);
+        let mut after = before.clone();
+        after.insert("apiKeyHelper".into(), "/bin/ccgw key".into());
+        after["env"]
+            .as_object_mut()
+            .unwrap()
+            .insert("ANTHROPIC_BASE_URL".into(), "http://gw".into());
+        let text = rewrite(original, &before, &after);
+        assert!(text.starts_with("{\n    \"model\": \"opus\",\n    \"permissions\": {\"allow\": [\"Bash(ls)\", \"Read\"]},\n\n    \"cleanupPeriodDays\": 1e3,\n"), "{text}");
+        assert!(
+            text.contains("\n    \"apiKeyHelper\": \"/bin/ccgw key\"\n"),
+            "{text}"
+        );
+        assert!(reads_back_as(&text, &after));
+        // The inline `env` object had to open up for a second key; the rest is untouched.
+        assert!(
+            text.ends_with("    \"env\": {\n        \"X\": \"1\",\n        \"ANTHROPIC_BASE_URL\": \"http://gw\"\n    },\n    \"apiKeyHelper\": \"/bin/ccgw key\"\n}\n"),
+            "{text}"
+        );
+        let back = rewrite(&text, &after, &before);
+        assert!(reads_back_as(&back, &before), "{back}");
+        assert!(back.contains("\"cleanupPeriodDays\": 1e3,"), "{back}");
+    }
+
+    /// Text the CST edit would get wrong (a duplicate key: serde_json keeps the last, the CST
+    /// edits the first) is printed whole instead: the document is never wrong.
+    #[test]
+    fn a_wrong_edit_falls_back_to_printing_the_document() {
+        let original = "{\n  \"apiKeyHelper\": \"old\",\n  \"apiKeyHelper\": \"older\"\n}\n";
+        let before = doc(original);
+        let mut after = before.clone();
+        after.insert("apiKeyHelper".into(), "/bin/ccgw key".into());
+        let text = rewrite(original, &before, &after);
+        assert_eq!(text, "{\n  \"apiKeyHelper\": \"/bin/ccgw key\"\n}\n");
+    }
+}
