@@ -464,6 +464,24 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     assert_eq!(undo_records(&env).len(), 1);
 }
 
+/// The diff is the product of `--dry-run`: for a realistic file it shows exactly the lines
+/// ccgw changes, and nothing else.
+#[test]
+fn dry_run_diffs_snapshot() {
+    let env = setup(Some(&fixture()));
+    let path = env.user_settings().display().to_string();
+    let bin = common::ccgw_bin().canonicalize().unwrap();
+    let clean = |out: String| {
+        out.replace(&path, "[SETTINGS]")
+            .replace(&bin.display().to_string(), "[CCGW]")
+    };
+    let write = ccgw(&env, &["settings", "write", "--dry-run"], 0);
+    insta::assert_snapshot!("settings_write_dry_run", clean(write.stdout));
+    ccgw(&env, &["settings", "write"], 0);
+    let remove = ccgw(&env, &["settings", "remove", "--dry-run"], 0);
+    insta::assert_snapshot!("settings_remove_dry_run", clean(remove.stdout));
+}
+
 #[test]
 fn managed_scope_writes_its_own_drop_in() {
     let env = setup(None);
