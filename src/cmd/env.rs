@@ -80,10 +80,12 @@ fn resolve_shell(flag: Option<Shell>, shell_var: Option<String>) -> Result<Shell
     }
 }
 
-/// Everything `ccgw env` may have exported for this profile, in any mode: the plan's variables
-/// and the profile's extra names.
+/// Everything `ccgw env` may have exported for this profile, in any mode: the plan's variables,
+/// the profile's extra names and the token of `--with-key`. (`ANTHROPIC_API_KEY`, which ccgw
+/// never sets, is left alone.)
 fn unset_names(profile: &Profile) -> Vec<&str> {
     let mut names: Vec<&str> = plan::ALL_PLAN_VARS.to_vec();
+    names.push(TOKEN_VAR);
     for name in profile.env.keys() {
         if !names.contains(&name.as_str()) {
             names.push(name);
@@ -260,8 +262,9 @@ mod tests {
         let text = "[profiles.p]\ngateway = \"http://gw\"\nenv = { EXTRA = \"1\", ANTHROPIC_MODEL = \"m\" }\n[profiles.p.key]\nsource = \"env\"\nvar = \"K\"\n";
         let file = crate::config::parse(std::path::Path::new("c.toml"), text).unwrap();
         let names = unset_names(&file.profiles["p"]);
-        assert_eq!(names.len(), plan::ALL_PLAN_VARS.len() + 1);
+        assert_eq!(names.len(), plan::ALL_PLAN_VARS.len() + 2);
         assert_eq!(names.last(), Some(&"EXTRA"));
+        assert!(names.contains(&TOKEN_VAR) && !names.contains(&"ANTHROPIC_API_KEY"));
         assert!(names.contains(&"CLOUD_ML_REGION"));
     }
 

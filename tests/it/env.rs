@@ -248,6 +248,9 @@ fn unset_really_unsets_in_every_shell() {
         preset.push((format!("HOSTILE_{i}"), "stale".into()));
     }
     preset.push(("KEEP_ME".into(), "untouched".into()));
+    // What `--with-key` exports goes too; a key ccgw never sets stays.
+    preset.push(("ANTHROPIC_AUTH_TOKEN".into(), "from-with-key".into()));
+    preset.push(("ANTHROPIC_API_KEY".into(), "the-users-own".into()));
     let preset: Vec<(&str, &str)> = preset
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -268,7 +271,12 @@ fn unset_really_unsets_in_every_shell() {
             left.is_empty(),
             "{shell}: still set after --unset: {left:?}"
         );
+        assert!(!after.contains_key("ANTHROPIC_AUTH_TOKEN"), "{shell}");
         assert_eq!(after.get("KEEP_ME").map(String::as_str), Some("untouched"));
+        assert_eq!(
+            after.get("ANTHROPIC_API_KEY").map(String::as_str),
+            Some("the-users-own")
+        );
     }
 }
 
@@ -284,9 +292,11 @@ fn unset_as_json_is_nulls_and_dotenv_refuses() {
     assert_success(&out, "--unset --shell json");
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(map.len(), PLAN_VARS.len() + HOSTILE.len());
+    // The plan's variables, the profile's extra ones and `--with-key`'s token.
+    assert_eq!(map.len(), PLAN_VARS.len() + HOSTILE.len() + 1);
     assert!(map.values().all(serde_json::Value::is_null));
     assert!(map.contains_key("HOSTILE_0") && map.contains_key("CLOUD_ML_REGION"));
+    assert!(map.contains_key("ANTHROPIC_AUTH_TOKEN") && !map.contains_key("ANTHROPIC_API_KEY"));
 
     let out = env
         .ccgw()
@@ -702,4 +712,38 @@ proptest! {
         let want = random_expected(&values);
         prop_assert_eq!(decode_powershell(&rendered(&env, "powershell")), want);
     }
+}
+
+/// What each shell is given is the product: one snapshot per output format, for a Bedrock
+/// profile with a header and a value that needs quoting.
+#[test]
+fn outputs_snapshot() {
+    let env = TestEnv::new();
+    env.write_config(
+        r#"default_profile = "work"
+
+[profiles.work]
+gateway = "https://gw.example.com"
+mode = "bedrock"
+key_ttl = "1h"
+model = "claude-sonnet-4-5"
+headers = { "x-team" = "platform" }
+env = { GREETING = "it's \"$HOME\" `x`" }
+bedrock = { region = "eu-west-1" }
+
+[profiles.work.key]
+source = "env"
+var = "CCGW_TEST_KEY"
+"#,
+    );
+    for shell in ["bash", "zsh", "fish", "nu", "powershell", "dotenv", "json"] {
+        insta::assert_snapshot!(format!("env_{shell}"), rendered(&env, shell));
+    }
+    let out = env
+        .ccgw()
+        .args(["env", "--shell", "bash", "--unset"])
+        .output()
+        .unwrap();
+    assert_success(&out, "bash --unset");
+    insta::assert_snapshot!("env_bash_unset", String::from_utf8(out.stdout).unwrap());
 }
