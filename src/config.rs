@@ -406,6 +406,9 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
         )
     })?;
     let parsed: ConfigFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        if let Some((field, line, message)) = key_table_error(text, e.path()) {
+            return error::config(format!("{file}:{line}: {field}: {message}"), None);
+        }
         let field = e.path().to_string();
         let inner = e.into_inner();
         let line = inner
@@ -431,6 +434,66 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
         })?;
     }
     Ok(parsed)
+}
+
+/// `[profiles.NAME.key]` is an internally tagged enum (`source = "…"`): serde reads it whole
+/// before choosing the variant, so its errors name only the table. Read that table again as
+/// the chosen source's own struct to name the field and its line. `None` when the error is
+/// not inside a key table (or the source is unknown: serde's message then says so).
+fn key_table_error(
+    text: &str,
+    path: &serde_path_to_error::Path,
+) -> Option<(String, usize, String)> {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let [
+        Segment::Map { key: profiles },
+        Segment::Map { key: name },
+        Segment::Map { key },
+    ] = segments.as_slice()
+    else {
+        return None;
+    };
+    if profiles != "profiles" || key != "key" {
+        return None;
+    }
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let mut table = doc
+        .get("profiles")?
+        .get(name.as_str())?
+        .get("key")?
+        .as_table()?
+        .clone();
+    let source = table.remove("source")?.as_str()?.to_owned();
+    let value = toml::Value::Table(table);
+    let (inner, message) = match source.as_str() {
+        "keyring" => field_error::<KeyringSource>(value),
+        "vault" => field_error::<VaultSource>(value),
+        "jwt" => field_error::<JwtSource>(value),
+        "command" => field_error::<CommandSource>(value),
+        "env" => field_error::<EnvSource>(value),
+        _ => None,
+    }?;
+    let mut keys = vec!["profiles", name.as_str(), "key"];
+    let field = if inner.is_empty() || inner == "." {
+        format!("profiles.{name}.key")
+    } else {
+        keys.extend(inner.split('.').take(1));
+        format!("profiles.{name}.key.{inner}")
+    };
+    let line = line_of(text, &keys).or_else(|| line_of(text, &keys[..3]))?;
+    Some((field, line, message))
+}
+
+/// The field path and message of deserializing `value` as `T`, if that fails.
+fn field_error<T: serde::de::DeserializeOwned>(value: toml::Value) -> Option<(String, String)> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(_) => None,
+        Err(e) => Some((
+            e.path().to_string(),
+            e.into_inner().message().trim().to_owned(),
+        )),
+    }
 }
 
 /// Checks serde cannot express: a usable URL, the mode's own fields.
@@ -604,6 +667,42 @@ mod tests {
     fn syntax_error_names_the_line() {
         let e = err("[profiles.work]\ngateway = \n");
         assert!(e.starts_with("c.toml:2: invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_key_field_is_named_with_its_own_line() {
+        let e = err(&GOOD.replace(
+            "source = \"env\"\nvar = \"K\"\n",
+            "source = \"command\"\ncommand = [\"sh\", \"-c\"]\n",
+        ));
+        assert!(
+            e.starts_with("c.toml:8: profiles.work.key.command: invalid type: sequence"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("var = \"K\"", "var = \"K\"\nvarr = \"L\""));
+        assert!(
+            e.starts_with("c.toml:9: profiles.work.key.varr: unknown field `varr`"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("var = \"K\"\n", ""));
+        assert!(
+            e.starts_with("c.toml:6: profiles.work.key: missing field `var`"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace(
+            "source = \"env\"",
+            "source = \"vault\"\nkv_version = \"two\"",
+        ));
+        assert!(
+            e.starts_with("c.toml:8: profiles.work.key.kv_version: invalid type: string"),
+            "{e}"
+        );
+        // An unknown source: serde's own message lists the sources.
+        let e = err(&GOOD.replace("source = \"env\"", "source = \"vaulty\""));
+        assert!(
+            e.starts_with("c.toml:7: profiles.work.key.source: unknown variant `vaulty`"),
+            "{e}"
+        );
     }
 
     #[test]
