@@ -36,6 +36,25 @@ pub const ALL_PLAN_VARS: &[&str] = &[
     "CLAUDE_CODE_CLIENT_KEY",
 ];
 
+/// Plan variables other programs use too (a corporate `NODE_EXTRA_CA_CERTS`, the AWS CLI's
+/// region): when a profile does not set them they are the user's, not stale.
+pub const SHARED_WITH_OTHER_TOOLS: [&str; 2] = ["AWS_REGION", "NODE_EXTRA_CA_CERTS"];
+
+/// Variables that send Claude Code down another provider's route altogether.
+pub const ROUTE_SWITCHES: [&str; 2] = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"];
+
+/// Plan variables this plan does not set (other than the shared ones). Left over from another
+/// profile or mode they change what Claude Code does: `CLAUDE_CODE_USE_BEDROCK=1` routes it
+/// to Bedrock, another gateway's headers or client certificate go to this one. `ccgw env` and
+/// `exec` remove them; `doctor` and `settings show --effective` point them out.
+pub fn stale_vars(vars: &[(String, String)]) -> Vec<&'static str> {
+    ALL_PLAN_VARS
+        .iter()
+        .copied()
+        .filter(|n| !SHARED_WITH_OTHER_TOOLS.contains(n) && !vars.iter().any(|(k, _)| k == n))
+        .collect()
+}
+
 /// How the `apiKeyHelper` command names ccgw.
 #[derive(Debug, Clone)]
 pub struct HelperSpec {

@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
             let fetched = key::fetch(&sel.name, profile)?;
             set_var(&mut vars, TOKEN_VAR, fetched.key);
         }
-        let stale = stale_to_unset(&vars);
+        let stale = plan::stale_vars(&vars);
         let competing = competing_to_unset(&vars);
         let text = shell.exports(&vars, &[stale.as_slice(), &competing].concat())?;
 
@@ -100,22 +100,6 @@ fn set_var(vars: &mut Vec<(String, String)>, name: &str, value: String) {
         Some(slot) => slot.1 = value,
         None => vars.push((name.to_owned(), value)),
     }
-}
-
-/// Plan variables other programs use too. An export leaves them alone when the profile does
-/// not set them (a corporate `NODE_EXTRA_CA_CERTS`, the AWS CLI's region); `--unset` removes
-/// them, as it removes everything `ccgw env` may have set.
-const SHARED_WITH_OTHER_TOOLS: [&str; 2] = ["AWS_REGION", "NODE_EXTRA_CA_CERTS"];
-
-/// Plan variables this plan does not set, to remove before exporting: after a switch from a
-/// bedrock profile `CLAUDE_CODE_USE_BEDROCK=1` would otherwise still route Claude Code to
-/// Bedrock, and another gateway's headers or client certificate would go to this one.
-pub(crate) fn stale_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
-    plan::ALL_PLAN_VARS
-        .iter()
-        .copied()
-        .filter(|n| !SHARED_WITH_OTHER_TOOLS.contains(n) && !vars.iter().any(|(k, _)| k == n))
-        .collect()
 }
 
 /// The competing credentials to remove: all of them but those the output sets itself.
@@ -282,7 +266,7 @@ mod tests {
 
     #[test]
     fn stale_leaves_this_plan_and_shared_vars_alone() {
-        let stale = stale_to_unset(&vars(&[("ANTHROPIC_BASE_URL", "x")]));
+        let stale = plan::stale_vars(&vars(&[("ANTHROPIC_BASE_URL", "x")]));
         assert!(stale.contains(&"CLAUDE_CODE_USE_BEDROCK"));
         assert!(stale.contains(&"ANTHROPIC_CUSTOM_HEADERS"));
         assert!(!stale.contains(&"ANTHROPIC_BASE_URL"));

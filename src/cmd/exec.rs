@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use crate::claude_settings::{self, Scope};
 use crate::cli::ExecArgs;
 use crate::cmd::Ctx;
-use crate::cmd::env::{competing_to_unset, conflicts, stale_to_unset, warn_conflicts};
+use crate::cmd::env::{competing_to_unset, conflicts, warn_conflicts};
 use crate::error::Failure;
 use crate::plan::{self, GatewayEnv, HelperSpec};
 use crate::shell;
@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
     cmd.args(rest);
     // The child sees exactly this profile's variables: none left from another profile's
     // `ccgw env` in this shell.
-    for name in stale_to_unset(&gw.vars) {
+    for name in plan::stale_vars(&gw.vars) {
         cmd.env_remove(name);
     }
     for name in competing_to_unset(&gw.vars) {

@@ -559,8 +559,12 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         let ok = match (&eff, want) {
             (Some((v, _)), Some(w)) => v == w,
             (None, Some(_)) => false,
-            // A competing credential anywhere is a difference from the plan (which has none).
-            (Some(_), None) => gw.is_none() || !COMPETING_CREDENTIALS.contains(&name.as_str()),
+            // A competing credential anywhere, or a variable of another mode or profile, is a
+            // difference from the plan.
+            (Some(_), None) => gw.as_ref().is_none_or(|g| {
+                !COMPETING_CREDENTIALS.contains(&name.as_str())
+                    && !plan::stale_vars(&g.vars).contains(&name.as_str())
+            }),
             (None, None) => continue,
         };
         match &eff {
@@ -575,7 +579,10 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         }
         match want {
             Some(w) if !ok => writeln!(out, "  (profile: {})", w.replace('\n', "\\n"))?,
-            None if !ok => writeln!(out, "  (competes with the apiKeyHelper)")?,
+            None if !ok && COMPETING_CREDENTIALS.contains(&name.as_str()) => {
+                writeln!(out, "  (competes with the apiKeyHelper)")?
+            }
+            None if !ok => writeln!(out, "  (profile: unset)")?,
             _ => writeln!(out)?,
         }
     }

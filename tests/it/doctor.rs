@@ -425,6 +425,38 @@ fn a_competing_auth_token_fails_settings() {
     assert!(!stdout.contains("sk-leftover-token-value"));
 }
 
+/// A unified profile, and local settings left by a Vertex one: Claude Code would go down the
+/// Vertex route. `settings write` for this profile does not touch another file's keys.
+#[test]
+fn another_modes_route_switch_in_local_settings_fails_settings() {
+    let env = TestEnv::new();
+    env.write_config(&config("http://127.0.0.1:9", "unified", ""));
+    env.ccgw().args(["settings", "write"]).assert().success();
+    let local = env.cwd().join(".claude/settings.local.json");
+    std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+    std::fs::write(&local, r#"{"env": {"CLAUDE_CODE_USE_VERTEX": "1"}}"#).unwrap();
+    let out = env
+        .ccgw()
+        .args(["doctor", "--json", "--only", "settings"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(status(&report, "settings"), "fail");
+    let summary = report["checks"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("`CLAUDE_CODE_USE_VERTEX` (from local settings)"),
+        "{summary}"
+    );
+    std::fs::remove_file(&local).unwrap();
+    let out = env
+        .ccgw()
+        .args(["doctor", "--json", "--only", "settings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn an_unknown_check_id_exits_2_listing_the_valid_ones() {
     let env = TestEnv::new();

@@ -588,9 +588,10 @@ fn show_effective_names_the_origin_and_marks_differences() {
             helper_of_this_binary()
         )
     );
+    // The profile sets no model: a shell's model is a difference from its plan.
     assert_eq!(
         line("ANTHROPIC_MODEL"),
-        "  ANTHROPIC_MODEL = shell-model  [shell]"
+        "! ANTHROPIC_MODEL = shell-model  [shell]  (profile: unset)"
     );
     assert!(line("AWS_REGION").contains("[managed "), "{stdout}");
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::claude_settings::{self, FileState, Origin, Scope, SettingsFile};
 use crate::doctor::{Input, Outcome, Status};
-use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
+use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, ROUTE_SWITCHES};
 
 pub fn check(input: &Input) -> Outcome {
     let layers = claude_settings::read_layers(&input.cwd);
@@ -197,6 +197,39 @@ fn judge(
             ),
             hint: Some(
                 "Claude Code takes a settings `env` value over a shell export: change it in the settings file, or unset it in the shell".into(),
+            ),
+        });
+    }
+
+    // A variable of another mode or profile that this plan does not set still acts in Claude
+    // Code: a route switch sends it to another provider altogether.
+    let mut stale: Vec<(String, bool)> = Vec::new();
+    for k in plan::stale_vars(&plan.vars) {
+        if let Some((_, origin)) =
+            claude_settings::effective_env(layers, shell.get(k).map(String::as_str), k)
+        {
+            let from = match origin {
+                Origin::Shell => "the shell".to_owned(),
+                Origin::File { scope, .. } => format!("{} settings", scope.as_str()),
+            };
+            stale.push((format!("`{k}` (from {from})"), ROUTE_SWITCHES.contains(&k)));
+        }
+    }
+    if !stale.is_empty() {
+        let switches_route = stale.iter().any(|(_, route)| *route);
+        found.push(Finding {
+            status: if switches_route { Status::Fail } else { Status::Warn },
+            text: format!(
+                "set but not part of profile `{name}`{}: {}",
+                if switches_route {
+                    " (it sends Claude Code down another provider's route)"
+                } else {
+                    ""
+                },
+                stale.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            hint: Some(
+                "put what you mean to keep into the profile (`model`, `models`, `headers`, …) so ccgw and doctor know of it, and remove the rest where it comes from (`eval \"$(ccgw env)\"` unsets them in a shell)".into(),
             ),
         });
     }
@@ -438,6 +471,39 @@ mod tests {
         let o = run(&[], &[]);
         assert_eq!(o.status, Status::Warn);
         assert!(o.hint.unwrap().contains("ccgw settings write"));
+    }
+
+    #[test]
+    fn another_modes_variables_are_named() {
+        // A route switch left in local settings: Claude Code would go to Bedrock.
+        let o = run(
+            &[
+                layer(Scope::User, GOOD),
+                layer(Scope::Local, r#"{"env":{"CLAUDE_CODE_USE_BEDROCK":"1"}}"#),
+            ],
+            &[],
+        );
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(
+            o.summary
+                .contains("`CLAUDE_CODE_USE_BEDROCK` (from local settings)"),
+            "{o:?}"
+        );
+        // Another profile's model in the shell: a warning. The AWS CLI's region: the user's.
+        let o = run(
+            &[layer(Scope::User, GOOD)],
+            &[
+                ("ANTHROPIC_DEFAULT_OPUS_MODEL", "m"),
+                ("AWS_REGION", "eu-west-1"),
+            ],
+        );
+        assert_eq!(o.status, Status::Warn, "{o:?}");
+        assert!(
+            o.summary
+                .contains("`ANTHROPIC_DEFAULT_OPUS_MODEL` (from the shell)"),
+            "{o:?}"
+        );
+        assert!(!o.summary.contains("AWS_REGION"), "{o:?}");
     }
 
     #[test]
