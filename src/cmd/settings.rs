@@ -12,7 +12,7 @@ use crate::cmd::Ctx;
 use crate::config::{ConfigPath, Profile};
 use crate::error::{self, Failure};
 use crate::fsutil;
-use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
+use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec, ROUTE_SWITCHES};
 use crate::settings_merge::{self as sm, Outcome, Refusal};
 
 /// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
@@ -420,10 +420,15 @@ fn warn_other_layers(target: &Target, gw: &GatewayEnv) {
             continue;
         }
         let where_ = format!("`{}` ({})", f.path.display(), f.scope.as_str());
+        let stale = plan::stale_vars(&gw.vars);
         for (name, _) in f.env() {
             if COMPETING_CREDENTIALS.contains(&name.as_str()) {
                 eprintln!(
                     "warning: {where_} sets `env.{name}`, which beats the apiKeyHelper; remove it there"
+                );
+            } else if ROUTE_SWITCHES.contains(&name.as_str()) && stale.contains(&name.as_str()) {
+                eprintln!(
+                    "warning: {where_} sets `env.{name}`, which sends Claude Code down another route than this profile's; remove it there"
                 );
             }
         }

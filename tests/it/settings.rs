@@ -482,6 +482,27 @@ fn dry_run_diffs_snapshot() {
     insta::assert_snapshot!("settings_remove_dry_run", clean(remove.stdout));
 }
 
+/// Local settings left by a Bedrock profile would route Claude Code to Bedrock whatever the
+/// user file says: `write` names it on stderr and leaves that other file alone.
+#[test]
+fn a_route_switch_in_another_layer_is_named() {
+    let env = setup(None);
+    let local = env.cwd().join(".claude/settings.local.json");
+    std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+    let other = r#"{"env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}"#;
+    std::fs::write(&local, other).unwrap();
+    let run = ccgw(&env, &["settings", "write"], 0);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: `{}` (local) sets `env.CLAUDE_CODE_USE_BEDROCK`, which sends Claude Code down another route",
+            local.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(common::read(&local), other);
+}
+
 #[test]
 fn managed_scope_writes_its_own_drop_in() {
     let env = setup(None);
