@@ -142,8 +142,17 @@ impl Prepared {
         )
     }
 
-    /// Write the file (and its undo record first).
+    /// Write the file (and its undo record first), then warn about other layers.
     pub fn commit(self) -> Result<()> {
+        let (target, gw) = self.commit_quietly()?;
+        for warning in other_layer_warnings(&target, &gw, &[]) {
+            eprintln!("{warning}");
+        }
+        Ok(())
+    }
+
+    /// Write the file; the caller looks at the other layers once it has written all it writes.
+    fn commit_quietly(self) -> Result<(Target, GatewayEnv)> {
         let Prepared {
             target,
             profile,
@@ -179,8 +188,7 @@ impl Prepared {
                 gw.vars.len()
             );
         }
-        warn_other_layers(&target, &gw);
-        Ok(())
+        Ok((target, gw))
     }
 }
 
@@ -216,17 +224,31 @@ pub fn follow_default(
         }
     }
     let mut rewritten = Vec::new();
+    let mut written: Vec<(Target, GatewayEnv)> = Vec::new();
     let mut failed = 0;
     for target in targets {
         let path = target.path.clone();
         if skip.as_ref() == Some(&sm::canonical_path(&path)) {
             continue;
         }
-        match prepare(config, new.0, new.1, target).and_then(Prepared::commit) {
-            Ok(()) => rewritten.push(path),
+        match prepare(config, new.0, new.1, target).and_then(Prepared::commit_quietly) {
+            Ok(done) => {
+                rewritten.push(path);
+                written.push(done);
+            }
             Err(e) => {
                 failed += 1;
                 error::report(&e.context(format!("could not rewrite `{}`", path.display())));
+            }
+        }
+    }
+    // Only now, with every file rewritten: one of them still holding `old`'s variables
+    // midway is not a conflict. The same warning from several targets is said once.
+    let mut said = std::collections::HashSet::new();
+    for (target, gw) in &written {
+        for warning in other_layer_warnings(target, gw, &rewritten) {
+            if said.insert(warning.clone()) {
+                eprintln!("{warning}");
             }
         }
     }
@@ -410,51 +432,59 @@ fn print_diff(diff: &Diff) -> Result<()> {
 }
 
 /// Settings elsewhere that would beat or contradict what was just written.
-fn warn_other_layers(target: &Target, gw: &GatewayEnv) {
+/// What other settings layers (and this shell) do against `target`'s profile: credentials
+/// that beat the helper, a route switch of another mode, a higher layer's own helper or values.
+/// Files in `also_ours` were just written too and are not "other".
+fn other_layer_warnings(target: &Target, gw: &GatewayEnv, also_ours: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
     let Ok(cwd) = std::env::current_dir() else {
-        return;
+        return out;
     };
-    let ours = sm::canonical_path(&target.path);
+    let ours: Vec<PathBuf> = std::iter::once(&target.path)
+        .chain(also_ours)
+        .map(|p| sm::canonical_path(p))
+        .collect();
     for f in cs::read_layers(&cwd) {
-        if sm::canonical_path(&f.path) == ours {
+        if ours.contains(&sm::canonical_path(&f.path)) {
             continue;
         }
         let where_ = format!("`{}` ({})", f.path.display(), f.scope.as_str());
         let stale = plan::stale_vars(&gw.vars);
         for (name, _) in f.env() {
             if COMPETING_CREDENTIALS.contains(&name.as_str()) {
-                eprintln!(
+                out.push(format!(
                     "warning: {where_} sets `env.{name}`, which beats the apiKeyHelper; remove it there"
-                );
+                ));
             } else if ROUTE_SWITCHES.contains(&name.as_str()) && stale.contains(&name.as_str()) {
-                eprintln!(
+                out.push(format!(
                     "warning: {where_} sets `env.{name}`, which sends Claude Code down another route than this profile's; remove it there"
-                );
+                ));
             }
         }
         let higher = target.scope.is_some_and(|s| f.scope > s);
         if higher {
             if let Some(h) = f.api_key_helper().filter(|h| *h != gw.api_key_helper) {
-                eprintln!(
+                out.push(format!(
                     "warning: {where_} sets its own apiKeyHelper `{h}`, which wins over this file"
-                );
+                ));
             }
             for (name, value) in f.env() {
                 if gw.get(&name).is_some_and(|v| v != value) {
-                    eprintln!(
+                    out.push(format!(
                         "warning: {where_} sets `env.{name}` to another value, which wins over this file"
-                    );
+                    ));
                 }
             }
         }
     }
     for name in COMPETING_CREDENTIALS {
         if std::env::var_os(name).is_some() {
-            eprintln!(
+            out.push(format!(
                 "warning: this shell exports `{name}`, which beats the apiKeyHelper in a claude started from it; unset it"
-            );
+            ));
         }
     }
+    out
 }
 
 /// `first4…last4`, or stars for a value too short to show any of it.

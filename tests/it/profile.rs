@@ -217,3 +217,48 @@ fn unknown_names_exit_2_and_touch_nothing() {
         assert_eq!(read(env.config_path()), CONFIG);
     }
 }
+
+/// `use` rewrites every settings file written for the previous default; a file not yet
+/// rewritten midway (still holding Bedrock's route switch) is no conflict to warn about.
+#[test]
+fn use_rewrites_every_file_and_warns_only_about_the_end_state() {
+    let env = setup();
+    for scope in ["user", "local"] {
+        let out = env
+            .ccgw()
+            .args(["settings", "write", "--scope", scope])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let local = env.cwd().join(".claude/settings.local.json");
+    for (name, route) in [("lab", Some("CLAUDE_CODE_USE_BEDROCK")), ("work", None)] {
+        let out = env.ccgw().args(["profile", "use", name]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("rewrote 2 settings file(s)"),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("warning"), "{name}: {stderr}");
+        for file in [env.user_settings(), local.clone()] {
+            let doc: serde_json::Value = serde_json::from_str(&read(&file)).unwrap();
+            assert!(
+                doc["apiKeyHelper"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("key --profile {name}")),
+                "{doc}"
+            );
+            assert_eq!(
+                route.map(|r| doc["env"][r].as_str() == Some("1")),
+                route.map(|_| true),
+                "{doc}"
+            );
+            assert!(
+                route.is_some() || doc["env"].get("CLAUDE_CODE_USE_BEDROCK").is_none(),
+                "{doc}"
+            );
+        }
+    }
+}
