@@ -78,7 +78,10 @@ pub fn run(src: &CommandSource) -> Result<Fetched> {
             Some(c) => format!("exited with status {c}"),
             None => "was killed by a signal".to_owned(),
         };
-        return Err(error::auth(format!("key command `{program}` {how}"), None));
+        return Err(error::auth(
+            format!("key command `{program}` {how}"),
+            Some("run it by hand to see why (ccgw passes on its stderr, never its stdout)".into()),
+        ));
     }
     let wait = deadline.saturating_duration_since(Instant::now());
     let line = match rx.recv_timeout(wait) {

@@ -318,7 +318,14 @@ pub fn read_vault_credential(name: &str, auth: VaultAuth, why: &str) -> Result<S
             None,
         ));
     };
-    let hint = format!("store the {what} with `ccgw --profile {name} secret set` (reads stdin)");
+    let store = format!("store the {what} with `ccgw --profile {name} secret set` (reads stdin)");
+    let hint = match auth {
+        // Most people have a token from logging in, not in a keyring.
+        VaultAuth::Token => format!(
+            "log in with `vault login` or `bao login` (they write ~/.vault-token), export VAULT_TOKEN, or {store}"
+        ),
+        _ => store,
+    };
     // Lead with why the keyring was the last resort: that is what the user can fix first.
     match slot.read_or(hint.clone()) {
         Ok(secret) => Ok(secret.trim().to_owned()),

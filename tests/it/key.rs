@@ -179,6 +179,12 @@ fn kv1_on_its_own_mount_with_a_vault_token_file_and_a_lease() {
     let o = run(env.ccgw().args(["key", "--no-cache"]), KEY);
     assert_failed_cleanly(&o);
     assert!(o.stderr.contains("VAULT_TOKEN"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("\nhint: log in with `vault login` or `bao login`"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -419,6 +425,7 @@ fn command_source_nonzero_exit_names_the_status_and_never_echoes_stdout() {
         o.stderr
     );
     assert!(o.stderr.contains("exited with status 3"), "{}", o.stderr);
+    assert!(o.stderr.contains("\nhint: run it by hand"), "{}", o.stderr);
     assert!(!cache_dir(&env).exists() || key_entries(&env) == 0);
 }
 
