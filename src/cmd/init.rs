@@ -116,8 +116,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     editor.save()?;
     eprintln!("{verb} profile `{name}` in `{}`", config_file.display());
     let written = prepared.as_ref().map(|p| p.target.path.clone());
+    // Other layers are judged once every file below is rewritten too (see `follow_default`).
+    let mut committed = None;
     if let Some(p) = prepared {
-        p.commit()?;
+        committed = Some(p.commit_quietly()?);
     } else {
         eprintln!(
             "no settings file written: use `eval \"$(ccgw --profile {name} env)\"` or `ccgw --profile {name} exec -- claude`"
@@ -137,6 +139,11 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         profile::make_default(&reloaded, &name)?;
     } else if loaded.file.default_profile.is_none() {
         eprintln!("`{name}` is the default profile");
+    }
+    if let Some((target, gw)) = &committed {
+        for warning in settings::other_layer_warnings(target, gw, &[]) {
+            eprintln!("{warning}");
+        }
     }
 
     if args.no_doctor {

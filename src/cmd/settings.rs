@@ -151,8 +151,9 @@ impl Prepared {
         Ok(())
     }
 
-    /// Write the file; the caller looks at the other layers once it has written all it writes.
-    fn commit_quietly(self) -> Result<(Target, GatewayEnv)> {
+    /// Write the file; the caller looks at the other layers (`other_layer_warnings`) once it
+    /// has written all it writes.
+    pub fn commit_quietly(self) -> Result<(Target, GatewayEnv)> {
         let Prepared {
             target,
             profile,
@@ -435,7 +436,11 @@ fn print_diff(diff: &Diff) -> Result<()> {
 /// What other settings layers (and this shell) do against `target`'s profile: credentials
 /// that beat the helper, a route switch of another mode, a higher layer's own helper or values.
 /// Files in `also_ours` were just written too and are not "other".
-fn other_layer_warnings(target: &Target, gw: &GatewayEnv, also_ours: &[PathBuf]) -> Vec<String> {
+pub fn other_layer_warnings(
+    target: &Target,
+    gw: &GatewayEnv,
+    also_ours: &[PathBuf],
+) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(cwd) = std::env::current_dir() else {
         return out;
