@@ -208,10 +208,7 @@ fn judge(
         if let Some((_, origin)) =
             claude_settings::effective_env(layers, shell.get(k).map(String::as_str), k)
         {
-            let from = match origin {
-                Origin::Shell => "the shell".to_owned(),
-                Origin::File { scope, .. } => format!("{} settings", scope.as_str()),
-            };
+            let from = from(&origin);
             stale.push((format!("`{k}` (from {from})"), ROUTE_SWITCHES.contains(&k)));
         }
     }
@@ -241,10 +238,7 @@ fn judge(
             match claude_settings::effective_env(layers, shell.get(k).map(String::as_str), k) {
                 None => drift.push(format!("`{k}` is not set")),
                 Some((have, origin)) if have != *want => {
-                    let from = match origin {
-                        Origin::Shell => "the shell".to_owned(),
-                        Origin::File { scope, .. } => format!("{} settings", scope.as_str()),
-                    };
+                    let from = from(&origin);
                     if shows_value(k) {
                         drift.push(format!(
                             "`{k}` is `{have}` (from {from}), the profile says `{want}`"
@@ -269,6 +263,14 @@ fn judge(
     }
 
     finish(found)
+}
+
+/// Where an effective value comes from, as a finding says it.
+fn from(origin: &Origin) -> String {
+    match origin {
+        Origin::Shell => "the shell".to_owned(),
+        Origin::File { scope, .. } => format!("{} settings", scope.as_str()),
+    }
 }
 
 fn fail(found: &mut Vec<Finding>, text: String, hint: String) {
