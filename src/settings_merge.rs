@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fsutil;
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
-use crate::settings_text;
+use crate::settings_text::{self, Layout, render};
 
 /// The top-level key ccgw owns besides `env` entries.
 const HELPER_KEY: &str = "apiKeyHelper";
@@ -274,80 +274,6 @@ fn kind(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// How a settings file is laid out, so a rewrite changes only the lines ccgw changed: a file a
-/// person indented with 4 spaces or tabs, kept minified, or saved with CRLF keeps that form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    /// One level of indentation; `None` for a one-line (minified) document.
-    indent: Option<String>,
-    crlf: bool,
-    trailing_newline: bool,
-}
-
-impl Default for Layout {
-    /// Claude Code's own format (JSON.stringify with 2 spaces), for new files.
-    fn default() -> Self {
-        Layout {
-            indent: Some("  ".into()),
-            crlf: false,
-            trailing_newline: true,
-        }
-    }
-}
-
-impl Layout {
-    pub fn is_one_line(&self) -> bool {
-        self.indent.is_none()
-    }
-
-    /// The layout of `text`; an empty or `{}` document gets the default.
-    pub fn of(text: &str) -> Layout {
-        let body = text.trim();
-        if body.len() <= 2 {
-            return Layout::default();
-        }
-        let indent = if body.contains('\n') {
-            // The first indented line sits one level deep (inside the top-level object).
-            let unit = body
-                .lines()
-                .skip(1)
-                .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
-                .find(|ws| !ws.is_empty())
-                .unwrap_or("  ");
-            Some(unit.to_owned())
-        } else {
-            None
-        };
-        Layout {
-            indent,
-            crlf: text.contains("\r\n"),
-            trailing_newline: text.ends_with('\n'),
-        }
-    }
-}
-
-/// Print `doc` in `layout`. JSON strings never hold a raw newline, so turning every `\n` into
-/// `\r\n` touches only line breaks.
-pub fn render(doc: &Map<String, Value>, layout: &Layout) -> String {
-    let mut text = match &layout.indent {
-        Some(unit) => {
-            let mut out = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(unit.as_bytes());
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            serde::Serialize::serialize(doc, &mut ser).expect("a JSON map always serializes");
-            String::from_utf8(out).expect("serde_json writes UTF-8")
-        }
-        None => serde_json::to_string(doc).expect("a JSON map always serializes"),
-    };
-    if layout.trailing_newline {
-        text.push('\n');
-    }
-    if layout.crlf {
-        text = text.replace('\n', "\r\n");
-    }
-    text
 }
 
 /// The keys and values a plan owns, in plan order: `apiKeyHelper` first, then `env`.
