@@ -215,10 +215,12 @@ fn sixteen_concurrent_cold_callers_read_the_secret_once() {
     assert_eq!(bao.count_requests(READ_GW.0, READ_GW.1), 1);
 }
 
-#[test]
-fn approle_login_is_reused_from_the_token_cache() {
-    let bao = bao_with_key();
-    bao.run(&["auth", "enable", "approle"]);
+/// An AppRole `ccgw` (with `bao_args` such as `-namespace=…`) whose token may read the key,
+/// its secret id in a file of `env`; returns the profile lines that log in with it.
+fn approle_login(bao: &OpenBao, env: &TestEnv, bao_args: &[&str]) -> String {
+    // `bao SUBCOMMAND [bao_args] ARGS`: options go after the (one- or two-word) subcommand.
+    let run = |subcommand: &[&str], args: &[&str]| bao.run(&[subcommand, bao_args, args].concat());
+    run(&["auth", "enable"], &["approle"]);
     let policy = bao.dir.path().join("gw.hcl");
     std::fs::write(
         &policy,
@@ -226,31 +228,37 @@ fn approle_login_is_reused_from_the_token_cache() {
          path \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n",
     )
     .unwrap();
-    bao.run(&["policy", "write", "gw", policy.to_str().unwrap()]);
-    bao.run(&[
-        "write",
-        "auth/approle/role/ccgw",
-        "token_policies=gw",
-        "token_ttl=1h",
-    ]);
-    let role_id = bao.run(&["read", "-field=role_id", "auth/approle/role/ccgw/role-id"]);
-    let secret_id = bao.run(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/ccgw/secret-id",
-    ]);
-    let env = TestEnv::new();
+    run(&["policy", "write"], &["gw", policy.to_str().unwrap()]);
+    run(
+        &["write"],
+        &[
+            "auth/approle/role/ccgw",
+            "token_policies=gw",
+            "token_ttl=1h",
+        ],
+    );
+    let role_id = run(
+        &["read"],
+        &["-field=role_id", "auth/approle/role/ccgw/role-id"],
+    );
+    let secret_id = run(
+        &["write"],
+        &["-f", "-field=secret_id", "auth/approle/role/ccgw/secret-id"],
+    );
     let sid_file = env.home().join("secret-id");
     std::fs::write(&sid_file, secret_id.trim()).unwrap();
-    env.write_config(&vault_config(
-        &bao.addr,
-        &format!(
-            "auth = \"approle\"\nrole_id = \"{}\"\nsecret_id_file = \"{}\"\n",
-            role_id.trim(),
-            sid_file.display()
-        ),
-    ));
+    format!(
+        "auth = \"approle\"\nrole_id = \"{}\"\nsecret_id_file = \"{}\"\n",
+        role_id.trim(),
+        sid_file.display()
+    )
+}
+
+#[test]
+fn approle_login_is_reused_from_the_token_cache() {
+    let bao = bao_with_key();
+    let env = TestEnv::new();
+    env.write_config(&vault_config(&bao.addr, &approle_login(&bao, &env, &[])));
     let logins = || bao.count_requests("auth/approle/login", "update");
     let reads = || bao.count_requests(READ_GW.0, READ_GW.1);
 
@@ -731,46 +739,12 @@ fn namespace_scopes_the_read_and_the_kv_version_detection() {
 #[test]
 fn approle_login_inside_a_namespace() {
     let bao = bao_with_key_in_namespace();
-    let in_ns = format!("-namespace={NS}");
-    bao.run(&["auth", "enable", &in_ns, "approle"]);
-    let policy = bao.dir.path().join("gw.hcl");
-    std::fs::write(
-        &policy,
-        "path \"secret/data/gw\" { capabilities = [\"read\"] }\n\
-         path \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n",
-    )
-    .unwrap();
-    bao.run(&["policy", "write", &in_ns, "gw", policy.to_str().unwrap()]);
-    bao.run(&[
-        "write",
-        &in_ns,
-        "auth/approle/role/ccgw",
-        "token_policies=gw",
-        "token_ttl=1h",
-    ]);
-    let role_id = bao.run(&[
-        "read",
-        &in_ns,
-        "-field=role_id",
-        "auth/approle/role/ccgw/role-id",
-    ]);
-    let secret_id = bao.run(&[
-        "write",
-        &in_ns,
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/ccgw/secret-id",
-    ]);
     let env = TestEnv::new();
-    let sid_file = env.home().join("secret-id");
-    std::fs::write(&sid_file, secret_id.trim()).unwrap();
+    let in_ns = format!("-namespace={NS}");
+    let login = approle_login(&bao, &env, &[&in_ns]);
     env.write_config(&vault_config(
         &bao.addr,
-        &format!(
-            "namespace = \"{NS}\"\nauth = \"approle\"\nrole_id = \"{}\"\nsecret_id_file = \"{}\"\n",
-            role_id.trim(),
-            sid_file.display()
-        ),
+        &format!("namespace = \"{NS}\"\n{login}"),
     ));
 
     // No VAULT_TOKEN: the login (to the namespace's approle; the root has none) is the only
