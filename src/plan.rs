@@ -55,6 +55,14 @@ pub fn stale_vars(vars: &[(String, String)]) -> Vec<&'static str> {
         .collect()
 }
 
+/// `[("NAME", "value")…]` as plan variables, for the unit tests of every module that takes them.
+#[cfg(test)]
+pub fn test_vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// How the `apiKeyHelper` command names ccgw.
 #[derive(Debug, Clone)]
 pub struct HelperSpec {

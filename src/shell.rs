@@ -342,12 +342,7 @@ fn quote_dotenv(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::plan::test_vars as vars;
 
     #[test]
     fn posix_quoting() {

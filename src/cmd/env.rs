@@ -216,12 +216,7 @@ pub(crate) fn warn_conflicts(conflicts: &[Conflict]) {
 mod tests {
     use super::*;
     use crate::claude_settings::test_layer as layer;
-
-    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::plan::test_vars as vars;
 
     #[test]
     fn shell_from_flag_then_shell_var() {
