@@ -185,6 +185,14 @@ pub fn require(name: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("required test component missing: {e}; run scripts/test.sh"))
 }
 
+/// Whether `cmd` exits 0, its output discarded (a readiness probe polled until it does).
+pub fn quietly_succeeds(cmd: &mut std::process::Command) -> bool {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

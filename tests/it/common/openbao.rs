@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{dep, free_port, scrub};
+use super::{dep, free_port, quietly_succeeds, scrub};
 
 pub const ROOT_TOKEN: &str = "ccgw-test-root";
 
@@ -109,14 +109,7 @@ impl OpenBao {
             if let Some(exit) = self.child.try_wait().unwrap() {
                 return Err(exit);
             }
-            let ok = self
-                .bao(&["status"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            if ok {
+            if quietly_succeeds(&mut self.bao(&["status"])) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{require, scrub};
+use super::{quietly_succeeds, require, scrub};
 
 /// The login keyring's password (it is a throwaway keyring in a temp dir).
 const PASSWORD: &str = "ccgw-test";
@@ -140,14 +140,7 @@ impl SecretService {
                 panic!("gnome-keyring-daemon exited early: {status}");
             }
             // A search for nothing succeeds once the service and its collection answer.
-            let ok = self
-                .secret_tool(&["search", "--all", "ccgw-probe", "none"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            if ok {
+            if quietly_succeeds(&mut self.secret_tool(&["search", "--all", "ccgw-probe", "none"])) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
