@@ -449,12 +449,12 @@ pub fn other_layer_warnings(
         .chain(also_ours)
         .map(|p| sm::canonical_path(p))
         .collect();
+    let stale = plan::stale_vars(&gw.vars);
     for f in cs::read_layers(&cwd) {
         if ours.contains(&sm::canonical_path(&f.path)) {
             continue;
         }
         let where_ = format!("`{}` ({})", f.path.display(), f.scope.as_str());
-        let stale = plan::stale_vars(&gw.vars);
         for (name, _) in f.env() {
             if COMPETING_CREDENTIALS.contains(&name.as_str()) {
                 out.push(format!(
@@ -592,6 +592,7 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         )?,
         None => writeln!(out, "{} apiKeyHelper (unset)", mark(helper_ok))?,
     }
+    let stale = gw.as_ref().map(|g| plan::stale_vars(&g.vars));
     for name in &names {
         let shell = std::env::var(name).ok();
         let eff = cs::effective_env(&layers, shell.as_deref(), name);
@@ -601,9 +602,8 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
             (None, Some(_)) => false,
             // A competing credential anywhere, or a variable of another mode or profile, is a
             // difference from the plan.
-            (Some(_), None) => gw.as_ref().is_none_or(|g| {
-                !COMPETING_CREDENTIALS.contains(&name.as_str())
-                    && !plan::stale_vars(&g.vars).contains(&name.as_str())
+            (Some(_), None) => stale.as_ref().is_none_or(|stale| {
+                !COMPETING_CREDENTIALS.contains(&name.as_str()) && !stale.contains(&name.as_str())
             }),
             (None, None) => continue,
         };
