@@ -15,6 +15,7 @@ mod plan;
 mod settings_merge;
 mod settings_text;
 mod shell;
+mod transport;
 
 use std::process::ExitCode;
 

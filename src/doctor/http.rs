@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::Profile;
+use crate::transport::{ProblemKind, classify};
 
 /// `anthropic-version` every Claude Code request carries.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -255,19 +256,6 @@ pub struct Problem {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
-    Timeout,
-    Refused,
-    Dns,
-    UntrustedCert,
-    NameMismatch,
-    ExpiredCert,
-    ClientCertRequired,
-    NotTls,
-    Other,
-}
-
 impl Problem {
     /// One line for the summary, e.g. "TLS: certificate not trusted (UnknownIssuer)".
     pub fn summary(&self) -> String {
@@ -327,51 +315,6 @@ pub fn describe(err: &reqwest::Error) -> Problem {
         classify(&detail)
     };
     Problem { kind, detail }
-}
-
-/// Classify an error text (rustls, hyper and io wordings).
-pub fn classify(text: &str) -> ProblemKind {
-    let t = text.to_ascii_lowercase();
-    let has = |needles: &[&str]| needles.iter().any(|n| t.contains(n));
-    if has(&[
-        "unknownissuer",
-        "unknown issuer",
-        "self-signed",
-        "self signed",
-        "badsignature",
-    ]) {
-        ProblemKind::UntrustedCert
-    } else if has(&[
-        "notvalidforname",
-        "not valid for name",
-        "certnotvalidforname",
-    ]) {
-        ProblemKind::NameMismatch
-    } else if has(&["expired", "notvalidyet", "not valid yet"]) {
-        ProblemKind::ExpiredCert
-    } else if has(&["certificaterequired", "certificate required"]) {
-        ProblemKind::ClientCertRequired
-    } else if has(&[
-        "invalidcontenttype",
-        "corrupt message",
-        "wrong version number",
-        "invalid content type",
-    ]) {
-        ProblemKind::NotTls
-    } else if has(&["connection refused"]) {
-        ProblemKind::Refused
-    } else if has(&[
-        "dns error",
-        "failed to lookup",
-        "name or service not known",
-        "no such host",
-    ]) {
-        ProblemKind::Dns
-    } else if has(&["timed out", "deadline has elapsed"]) {
-        ProblemKind::Timeout
-    } else {
-        ProblemKind::Other
-    }
 }
 
 /// Send a request and read the answer (bounded), with the step time limit.
@@ -470,26 +413,6 @@ mod tests {
         let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(secs, 1_795_360_638);
         assert!(httpdate_parse("yesterday").is_none());
-    }
-
-    #[test]
-    fn classifies_rustls_and_io_errors() {
-        assert_eq!(
-            classify("invalid peer certificate: UnknownIssuer"),
-            ProblemKind::UntrustedCert
-        );
-        assert_eq!(
-            classify("invalid peer certificate: NotValidForName"),
-            ProblemKind::NameMismatch
-        );
-        assert_eq!(
-            classify("tcp connect error: Connection refused (os error 111)"),
-            ProblemKind::Refused
-        );
-        assert_eq!(
-            classify("received corrupt message of type InvalidContentType"),
-            ProblemKind::NotTls
-        );
     }
 
     #[test]

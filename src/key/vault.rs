@@ -14,9 +14,9 @@ use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
 use crate::config::{VaultAuth, VaultSource};
-use crate::doctor::http::{ProblemKind, classify};
 use crate::error;
 use crate::key::{Fetched, cache, keyring};
+use crate::transport::{ProblemKind, classify};
 
 /// Per-request limit (connect included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

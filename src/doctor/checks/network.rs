@@ -11,8 +11,9 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::doctor::http::{self, Http, Problem, ProblemKind};
+use crate::doctor::http::{self, Http, Problem};
 use crate::doctor::{Input, Outcome};
+use crate::transport::{ProblemKind, classify};
 
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: u64 = 14;
@@ -107,7 +108,7 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
             }
             Ok(Err(e)) => {
                 last = Some(Problem {
-                    kind: http::classify(&e.to_string()),
+                    kind: classify(&e.to_string()),
                     detail: format!("{addr}: {e}"),
                 })
             }
