@@ -11,6 +11,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/local-gateway.sh
+. "$ROOT/scripts/local-gateway.sh"
 DEPS=${CCGW_TEST_DEPS:-$HOME/.cache/ccgw-test}
 BAO=${BAO:-$DEPS/venv/bin/bao}
 SECTION=${1:-all}
@@ -182,16 +184,6 @@ LITE_BASE=
 LITE_KEY=sk-bench-master-0123456789
 ANSWER="Hello from the LiteLLM mock"
 
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# `GET URL` answers 200 within 2 s.
-http_ok() {
-    "$PYTHON" -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1], timeout=2).status != 200)' \
-        "$1" 2>/dev/null
-}
-
 # A local LiteLLM (one mock model, a master key, no database), shared by the doctor and claude
 # sections.
 start_litellm() {
@@ -199,30 +191,10 @@ start_litellm() {
     if [ ! -x "$LITELLM" ] || [ ! -x "$PYTHON" ]; then
         die "LiteLLM not found under $DEPS/venv (run scripts/deps.sh)"
     fi
-    local port i
-    port=$(free_port)
-    cat >"$WORK/litellm.yaml" <<EOF
-model_list:
-  - model_name: claude-sonnet-4-5
-    litellm_params:
-      model: anthropic/claude-sonnet-4-5
-      api_key: sk-ant-not-used
-      mock_response: "$ANSWER"
-general_settings:
-  master_key: $LITE_KEY
-EOF
-    # LITELLM_LOCAL_MODEL_COST_MAP: no price-list download at start-up.
-    (cd "$WORK" && LITELLM_LOCAL_MODEL_COST_MAP=True exec "$LITELLM" \
-        --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$port") >"$WORK/litellm.log" 2>&1 &
-    LITE_PID=$!
-    LITE_BASE=http://127.0.0.1:$port
-    echo "starting LiteLLM on $LITE_BASE…" >&2
-    for i in $(seq 1 240); do
-        http_ok "$LITE_BASE/health/liveliness" && return 0
-        kill -0 "$LITE_PID" 2>/dev/null || die "LiteLLM exited: $(tail -n 20 "$WORK/litellm.log")"
-        sleep 0.5
-    done
-    die "LiteLLM did not start within 120 s: $(tail -n 20 "$WORK/litellm.log")"
+    echo "starting LiteLLM…" >&2
+    litellm_start "$LITELLM" "$PYTHON" "$WORK" "$LITE_KEY" "$ANSWER" 120 || die "no LiteLLM"
+    LITE_PID=$LITELLM_PID
+    LITE_BASE=$LITELLM_BASE
 }
 
 # home_for NAME GATEWAY KEY_TOML: a HOME of its own with a ccgw profile `bench` and the user
@@ -259,7 +231,7 @@ bench_doctor() {
     printf '%s\n' "$LITE_KEY" >"$WORK/lite.key"
     healthy=$(home_for doctor "$LITE_BASE" "source = \"command\"
 command = \"cat $WORK/lite.key\"")
-    port=$(free_port) # released again: nothing listens there
+    port=$(free_port "$PYTHON") # released again: nothing listens there
     closed=$(home_for closed "http://127.0.0.1:$port" "source = \"command\"
 command = \"cat $WORK/lite.key\"")
     # Measure what we mean to: all checks pass on the healthy gateway, the closed port fails.

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/local-gateway.sh
+. "$here/local-gateway.sh"
 deps="${CCGW_TEST_DEPS:-$HOME/.cache/ccgw-test}"
 start_timeout="${DEMO_START_TIMEOUT:-120}"
 question="In one short sentence: what is an LLM gateway?"
@@ -87,22 +89,9 @@ export HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache
     XDG_DATA_HOME="$home/.local/share" XDG_STATE_HOME="$home/.local/state"
 export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
 
-free_port() {
-    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# `GET URL` answers 200 within 2 s.
-http_ok() {
-    "$python" - "$1" <<'PY' 2>/dev/null
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
-    sys.exit(0 if r.status == 200 else 1)
-PY
-}
-
 # --- OpenBao holding the key --------------------------------------------------------------------
 master_key="sk-demo-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-bao_port="$(free_port)"
+bao_port="$(free_port "$python")"
 export BAO_ADDR="http://127.0.0.1:$bao_port"
 say "starting OpenBao (dev server) on $BAO_ADDR"
 # A dev server writes its root token to ~/.vault-token (the demo's HOME): no token in argv.
@@ -118,32 +107,12 @@ printf '%s' "$master_key" | "$bao" kv put secret/claude-gateway api_key=- >/dev/
 echo "stored the gateway key at secret/claude-gateway (field api_key)" >&2
 
 # --- LiteLLM with a mock model ------------------------------------------------------------------
-lite_port="$(free_port)"
-gateway="http://127.0.0.1:$lite_port"
-say "starting LiteLLM on $gateway (takes ~10 s)"
-(
-    umask 077
-    cat >"$work/litellm.yaml" <<EOF
-model_list:
-  - model_name: claude-sonnet-4-5
-    litellm_params:
-      model: anthropic/claude-sonnet-4-5
-      api_key: sk-ant-not-used
-      mock_response: "Hello from the LiteLLM mock"
-general_settings:
-  master_key: $master_key
-EOF
-)
-# LITELLM_LOCAL_MODEL_COST_MAP: don't fetch the price list from the internet at start-up.
-(cd "$work" && LITELLM_LOCAL_MODEL_COST_MAP=True exec "$litellm" --config "$work/litellm.yaml" \
-    --host 127.0.0.1 --port "$lite_port") >"$work/litellm.log" 2>&1 &
-pids+=($!)
-deadline=$((SECONDS + start_timeout))
-until http_ok "$gateway/health/liveliness"; do
-    kill -0 "${pids[-1]}" 2>/dev/null || { tail -n 40 "$work/litellm.log" >&2; die "LiteLLM exited"; }
-    [ "$SECONDS" -lt "$deadline" ] || { tail -n 40 "$work/litellm.log" >&2; die "LiteLLM did not start within ${start_timeout}s"; }
-    sleep 0.5
-done
+say "starting LiteLLM (takes ~10 s)"
+litellm_start "$litellm" "$python" "$work" "$master_key" "Hello from the LiteLLM mock" "$start_timeout" ||
+    { pids+=("$LITELLM_PID"); die "no LiteLLM"; }
+pids+=("$LITELLM_PID")
+gateway="$LITELLM_BASE"
+echo "LiteLLM answers on $gateway" >&2
 
 # --- ccgw ---------------------------------------------------------------------------------------
 say "ccgw init: a profile for this gateway, key from OpenBao, written into ~/.claude/settings.json"
