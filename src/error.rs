@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::redact::terminal_safe;
+
 /// Exit codes are a contract (README, man page): keep them stable.
 pub mod code {
     pub const OK: u8 = 0;
@@ -79,10 +81,11 @@ pub fn report(err: &anyhow::Error) -> u8 {
     {
         return code::OK;
     }
-    eprintln!("error: {err:#}");
+    // Messages may carry text from a server or a file: print it inert (no ESC, CR, OSC).
+    eprintln!("error: {}", terminal_safe(&format!("{err:#}")));
     let failure = err.chain().find_map(|e| e.downcast_ref::<Failure>());
     if let Some(hint) = failure.and_then(|f| f.hint.as_deref()) {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", terminal_safe(hint));
     }
     failure.map_or(code::FAILURE, |f| f.code)
 }

@@ -13,6 +13,7 @@ use crate::config::{ConfigPath, Profile};
 use crate::error::{self, Failure};
 use crate::fsutil;
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec, ROUTE_SWITCHES};
+use crate::redact::mask;
 use crate::settings_merge::{self as sm, Outcome, Refusal};
 
 /// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
@@ -492,17 +493,6 @@ pub fn other_layer_warnings(
     out
 }
 
-/// `first4…last4`, or stars for a value too short to show any of it.
-pub fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() < 12 {
-        return "****".into();
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
-}
-
 fn shown(name: &str, value: &str) -> String {
     if COMPETING_CREDENTIALS.contains(&name) {
         mask(value)
@@ -627,15 +617,4 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         }
     }
     Ok(out.flush()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_keep_only_the_ends() {
-        assert_eq!(mask("sk-abcdefghijklmnop"), "sk-a…mnop");
-        assert_eq!(mask("short"), "****");
-    }
 }

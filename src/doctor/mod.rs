@@ -409,19 +409,6 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
     }
 }
 
-/// A key as shown to a human: first 4 and last 4 characters, or only its length when it is too
-/// short for that to hide most of it.
-pub fn mask(key: &str) -> String {
-    let n = key.chars().count();
-    if n >= 16 {
-        let head: String = key.chars().take(4).collect();
-        let tail: String = key.chars().skip(n - 4).collect();
-        format!("{head}…{tail}")
-    } else {
-        format!("{n} characters")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,12 +427,6 @@ mod tests {
         }
         assert!(!w.contains(&CheckId::Settings));
         assert!(!w.contains(&CheckId::Gateway));
-    }
-
-    #[test]
-    fn mask_never_shows_a_short_key() {
-        assert_eq!(mask("sk-ccgw-test-master-1234"), "sk-c…1234");
-        assert_eq!(mask("short-key"), "9 characters");
     }
 
     #[test]

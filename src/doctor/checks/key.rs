@@ -9,7 +9,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::doctor::{Input, Outcome, Status, mask};
+use crate::doctor::{Input, Outcome, Status};
+use crate::redact::mask;
 
 /// Claude Code's limit on an apiKeyHelper's output (v2.1.227+).
 const MAX_KEY_LEN: usize = 16_384;
