@@ -1,61 +1,79 @@
 //! The command line as a whole: help, usage errors, config errors and their exit codes.
 
-use predicates::prelude::*;
-
-use crate::common::{SIMPLE_CONFIG, TestEnv};
+use crate::ccgw_snapshot;
+use crate::common::{Ccgw, Config, Profile, SIMPLE_CONFIG, TestEnv};
 
 #[test]
 fn help_lists_the_jobs() {
     let env = TestEnv::new();
-    env.ccgw()
-        .arg("--help")
-        .assert()
+    Ccgw::new(&env)
+        .args(["--help"])
         .success()
-        .stdout(predicate::str::contains("init").and(predicate::str::contains("doctor")));
+        .stdout_has("init")
+        .stdout_has("doctor")
+        .run();
 }
 
 #[test]
 fn usage_error_exits_2() {
-    TestEnv::new().ccgw().arg("frobnicate").assert().code(2);
+    let env = TestEnv::new();
+    Ccgw::new(&env).args(["frobnicate"]).code(2).run();
 }
 
 #[test]
 fn unknown_mode_names_file_line_and_field() {
     let env = TestEnv::new();
     env.write_config(&SIMPLE_CONFIG.replace("mode = \"unified\"", "mode = \"sideways\""));
-    let out = env
-        .ccgw()
+    Ccgw::new(&env)
         .args(["profile", "show"])
-        .assert()
         .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
-    let path = env.config_path();
-    assert!(
-        err.contains(&format!(
+        .stdout_is("")
+        .stderr_has(format!(
             "{}:5: profiles.work.mode: unknown variant `sideways`",
-            path.display()
-        )),
-        "{err}"
-    );
-    assert!(out.stdout.is_empty());
+            env.config_path().display()
+        ))
+        .run();
 }
 
 #[test]
 fn missing_profile_is_a_config_error() {
     let env = TestEnv::new();
     env.write_config(SIMPLE_CONFIG);
-    let out = env
-        .ccgw()
+    Ccgw::new(&env)
         .args(["--profile", "nope", "profile", "show"])
-        .assert()
         .code(2)
-        .get_output()
-        .clone();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("profile `nope` does not exist"), "{err}");
-    assert!(err.contains("hint: known profiles: work"), "{err}");
+        .stderr_has("profile `nope` does not exist")
+        .stderr_has("hint: known profiles: work")
+        .run();
+}
+
+/// The whole answer to a config error, as a person sees it: exit code, nothing on stdout, the
+/// file, line and field, and the hint. The config comes from the builder, so the snapshot also
+/// pins what the builder writes.
+#[test]
+fn config_error_transcript() {
+    let env = TestEnv::new();
+    let config = Config::new()
+        .profile(Profile::new("work").key_env("CCGW_TEST_KEY"))
+        .profile(
+            Profile::new("br")
+                .mode("bedrock")
+                .raw("bedrock", r#"{ region = "us-east-1" }"#)
+                .key_env("CCGW_TEST_KEY"),
+        )
+        .build();
+    env.write_config(&config);
+    ccgw_snapshot!(
+        env,
+        Ccgw::new(&env).args(["--profile", "nope", "key"]).code(2)
+    );
+    let out = Ccgw::new(&env)
+        .args(["profile", "list"])
+        .success()
+        .stdout_has("work")
+        .stdout_has("br")
+        .run();
+    assert_eq!(out.stderr, "");
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod claude;
 pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
+pub mod run;
 pub mod secret_service;
 pub mod shells;
 pub mod tmux;
@@ -15,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+pub use run::{Ccgw, Config, Profile};
 
 /// Environment prefixes that must not leak from the developer's shell into a test.
 const SCRUBBED_PREFIXES: &[&str] = &[
