@@ -1,0 +1,249 @@
+//! Secrets on command lines, in doctor output and in `settings show` (issue 9, items 6–8).
+//!
+//! Real processes throughout: `ccgw exec` starts a script that reads its own
+//! `/proc/PID/cmdline`, and the real Claude Code, whose command line is read from `/proc` while
+//! it talks to a gateway.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use crate::common::claude;
+use crate::common::fakegw::{FakeGateway, Req, Resp};
+use crate::common::shells::parse_env0;
+use crate::common::{SIMPLE_CONFIG, TestEnv, ccgw_bin, dep};
+
+/// Secret values a profile hands Claude Code, other than the key: each must reach the child
+/// through its environment and never through its command line.
+const HEADER_SECRET: &str = "sk-header-secret-0f3c9a7d21";
+const SHORT_HEADER_SECRET: &str = "s3cr3t";
+const TOKEN_SECRET: &str = "tok-env-secret-77ab";
+const URL_PASSWORD: &str = "pw-in-url-5e1d";
+
+/// `SIMPLE_CONFIG` with credential headers, a non-credential header and secret-shaped extras.
+fn config_with_secrets(gateway: &str) -> String {
+    SIMPLE_CONFIG
+        .replace("http://127.0.0.1:4000", gateway)
+        .replace(
+            "[profiles.work.key]",
+            &format!(
+                "headers = {{ \"x-team\" = \"eng\", \"x-gw-token\" = \"{HEADER_SECRET}\", \"cookie\" = \"{SHORT_HEADER_SECRET}\" }}\n\
+                 env = {{ MY_SERVICE_TOKEN = \"{TOKEN_SECRET}\", DATABASE_URL = \"postgres://app:{URL_PASSWORD}@db/app\", PLAIN_EXTRA = \"visible\" }}\n\n\
+                 [profiles.work.key]"
+            ),
+        )
+}
+
+fn all_secrets() -> [&'static str; 4] {
+    [
+        HEADER_SECRET,
+        SHORT_HEADER_SECRET,
+        TOKEN_SECRET,
+        URL_PASSWORD,
+    ]
+}
+
+/// A `claude` stand-in that saves its own `/proc/$$/cmdline` (what any local user can read)
+/// and its environment, NUL-separated, next to itself.
+fn cmdline_recorder(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("claude");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\ncat /proc/$$/cmdline > '{0}/cmdline'\nenv -0 > '{0}/env'\nexit 3\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn exec_puts_no_secret_on_the_childs_command_line() {
+    let env = TestEnv::new();
+    env.write_config(&config_with_secrets("http://127.0.0.1:4000"));
+    let bin = env.root.path().join("bin");
+    let claude = cmdline_recorder(&bin);
+    let out = env
+        .ccgw()
+        .args(["exec", "--"])
+        .arg(&claude)
+        .args(["-p", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    let cmdline = String::from_utf8(std::fs::read(bin.join("cmdline")).unwrap()).unwrap();
+    for secret in all_secrets() {
+        assert!(
+            !cmdline.contains(secret),
+            "`{secret}` is on the command line: {cmdline:?}"
+        );
+    }
+    // The command line still carries the helper and the harmless variables.
+    let args: Vec<&str> = cmdline.split('\0').collect();
+    let at = args
+        .iter()
+        .position(|a| *a == "--settings")
+        .expect("--settings");
+    let settings: serde_json::Value = serde_json::from_str(args[at + 1]).unwrap();
+    assert!(
+        settings["apiKeyHelper"]
+            .as_str()
+            .unwrap()
+            .ends_with(" key --profile work"),
+        "{settings}"
+    );
+    assert_eq!(settings["env"]["PLAIN_EXTRA"], "visible", "{settings}");
+    assert_eq!(
+        settings["env"]["ANTHROPIC_BASE_URL"], "http://127.0.0.1:4000",
+        "{settings}"
+    );
+    for name in [
+        "ANTHROPIC_CUSTOM_HEADERS",
+        "MY_SERVICE_TOKEN",
+        "DATABASE_URL",
+    ] {
+        assert!(settings["env"].get(name).is_none(), "{name}: {settings}");
+    }
+
+    // Every value reached the child, exactly, through its environment.
+    let child = parse_env0(&std::fs::read(bin.join("env")).unwrap());
+    let headers = child.get("ANTHROPIC_CUSTOM_HEADERS").expect("headers");
+    assert!(
+        headers.contains(&format!("x-gw-token: {HEADER_SECRET}")),
+        "{headers}"
+    );
+    assert!(
+        headers.contains(&format!("cookie: {SHORT_HEADER_SECRET}")),
+        "{headers}"
+    );
+    assert_eq!(child.get("MY_SERVICE_TOKEN").unwrap(), TOKEN_SECRET);
+    assert_eq!(
+        child.get("DATABASE_URL").unwrap(),
+        &format!("postgres://app:{URL_PASSWORD}@db/app")
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for secret in all_secrets() {
+        assert!(!err.contains(secret), "{err}");
+    }
+}
+
+#[test]
+fn exec_warns_when_a_settings_file_beats_a_variable_passed_in_the_environment() {
+    let env = TestEnv::new();
+    env.write_config(&config_with_secrets("http://127.0.0.1:4000"));
+    std::fs::create_dir_all(env.claude_dir()).unwrap();
+    std::fs::write(
+        env.user_settings(),
+        r#"{"env":{"ANTHROPIC_CUSTOM_HEADERS":"x-gw-token: another-gateways-token"}}"#,
+    )
+    .unwrap();
+    let bin = env.root.path().join("bin");
+    let claude = cmdline_recorder(&bin);
+    let out = env
+        .ccgw()
+        .args(["exec", "--"])
+        .arg(&claude)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: `ANTHROPIC_CUSTOM_HEADERS` has another value in")
+            && err.contains("(user settings)"),
+        "{err}"
+    );
+    assert!(!err.contains("another-gateways-token"), "{err}");
+}
+
+/// The processes on this machine whose command line contains `needle`.
+fn processes_with_on_cmdline(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            found.push(format!(
+                "{name}: {}",
+                String::from_utf8_lossy(&bytes).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}
+
+/// What the gateway saw of one request, and what `/proc` showed while it was being answered.
+#[derive(Debug, Clone)]
+struct Seen {
+    target: String,
+    gw_token: Option<String>,
+    cookie: Option<String>,
+    /// Processes whose command line names the gateway (so the scan did see Claude Code's).
+    naming_the_gateway: usize,
+    /// Processes whose command line holds a secret.
+    with_a_secret: Vec<String>,
+}
+
+#[test]
+fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows() {
+    const KEY: &str = "sk-exec-cmdline-key-4f2e";
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let base = Arc::new(Mutex::new(String::new()));
+    let base_in_handler = base.clone();
+    // A loopback gateway of the test's own: it must look at /proc at the moment Claude Code's
+    // request arrives (the process is alive and mid-request) and see the custom headers as
+    // sent, which no real gateway reports. It refuses the model call; the test stops Claude
+    // Code once the request is seen.
+    let gw = FakeGateway::start(move |r: &Req| {
+        let gateway = base_in_handler.lock().unwrap().clone();
+        let with_a_secret = all_secrets()
+            .into_iter()
+            .chain([KEY])
+            .flat_map(processes_with_on_cmdline)
+            .collect();
+        log.lock().unwrap().push(Seen {
+            target: r.target.clone(),
+            gw_token: r.header("x-gw-token").map(str::to_owned),
+            cookie: r.header("cookie").map(str::to_owned),
+            naming_the_gateway: processes_with_on_cmdline(&gateway).len(),
+            with_a_secret,
+        });
+        Resp::json(400, r#"{"message":"test gateway: no model upstream"}"#)
+    });
+    *base.lock().unwrap() = gw.base();
+    let env = TestEnv::new();
+    env.write_config(&config_with_secrets(&gw.base()));
+    let mut cmd = Command::new(ccgw_bin());
+    claude::offline(&env, &mut cmd, 0);
+    cmd.env("CCGW_TEST_KEY", KEY)
+        .args(["exec", "--"])
+        .arg(dep("claude"))
+        .args(["-p", "say hello"]);
+    let is_model_request = |s: &Seen| s.target.starts_with("/v1/messages");
+    let run = claude::run_until(cmd, claude::TIMEOUT, || {
+        seen.lock().unwrap().iter().any(is_model_request)
+    });
+    let seen = seen.lock().unwrap().clone();
+    let req = seen
+        .iter()
+        .find(|s| is_model_request(s))
+        .unwrap_or_else(|| panic!("no model request among {seen:#?}; {run:#?}"));
+    // The headers came through the environment, intact.
+    assert_eq!(req.gw_token.as_deref(), Some(HEADER_SECRET), "{req:?}");
+    assert_eq!(req.cookie.as_deref(), Some(SHORT_HEADER_SECRET), "{req:?}");
+    // Claude Code's command line was there to read (its --settings names the gateway) …
+    assert!(req.naming_the_gateway >= 1, "{req:?}");
+    // … and no command line on the machine held a secret, at any request.
+    for s in &seen {
+        assert!(s.with_a_secret.is_empty(), "{s:#?}");
+    }
+}
