@@ -247,3 +247,111 @@ fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows()
         assert!(s.with_a_secret.is_empty(), "{s:#?}");
     }
 }
+
+/// Secret-shaped values a planted (or hand-written) settings file may hold.
+const SHOWN_HEADER_SECRET: &str = "sk-show-header-secret-9d2b71";
+const SHOWN_URL_PASSWORD: &str = "hunter2-url-pw";
+const HELPER_LITERAL_KEY: &str = "sk-ant-api03-helperliteral-55aa";
+const SHORT_TOKEN: &str = "tok-42";
+
+fn write_settings_with_secrets(env: &TestEnv) {
+    let settings = serde_json::json!({
+        "apiKeyHelper": format!("echo {HELPER_LITERAL_KEY}"),
+        "env": {
+            "ANTHROPIC_BASE_URL": format!("https://me:{SHOWN_URL_PASSWORD}@gw.corp:4000"),
+            "ANTHROPIC_CUSTOM_HEADERS": format!("x-team: eng\nx-litellm-api-key: {SHOWN_HEADER_SECRET}\nCookie: {SHORT_TOKEN}"),
+            "ANTHROPIC_AUTH_TOKEN": SHORT_TOKEN,
+        }
+    });
+    std::fs::create_dir_all(env.claude_dir()).unwrap();
+    std::fs::write(env.user_settings(), settings.to_string()).unwrap();
+}
+
+#[test]
+fn settings_show_masks_every_secret_shaped_value() {
+    let env = TestEnv::new();
+    env.write_config(SIMPLE_CONFIG);
+    write_settings_with_secrets(&env);
+    for args in [
+        &["settings", "show"][..],
+        &["settings", "show", "--effective"],
+    ] {
+        let out = env.ccgw().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for secret in [
+            SHOWN_HEADER_SECRET,
+            SHOWN_URL_PASSWORD,
+            HELPER_LITERAL_KEY,
+            SHORT_TOKEN,
+        ] {
+            assert!(!text.contains(secret), "{args:?} shows `{secret}`:\n{text}");
+        }
+        // What is not secret stays readable, and each secret is masked where it stands:
+        // long ones as first4…last4, short ones whole.
+        for shown in [
+            "x-team: eng",
+            "x-litellm-api-key: sk-s…2b71",
+            "Cookie: ****",
+            "https://me:****@gw.corp:4000",
+            "echo sk-a…55aa",
+            "ANTHROPIC_AUTH_TOKEN = ****",
+        ] {
+            assert!(text.contains(shown), "{args:?} lacks `{shown}`:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn undo_records_keep_no_secret_shaped_previous_value() {
+    let env = TestEnv::new();
+    // The profile sets the variables the planted file already holds, so `settings write`
+    // replaces them and records what was there before.
+    env.write_config(&SIMPLE_CONFIG.replace(
+        "[profiles.work.key]",
+        "headers = { \"x-team\" = \"eng\" }\nenv = { AWS_SECRET_ACCESS_KEY = \"new\" }\n\n[profiles.work.key]",
+    ));
+    let settings = serde_json::json!({
+        "env": {
+            "ANTHROPIC_BASE_URL": format!("https://me:{SHOWN_URL_PASSWORD}@gw.corp:4000"),
+            "ANTHROPIC_CUSTOM_HEADERS": format!("x-trace: {SHOWN_HEADER_SECRET}"),
+            "AWS_SECRET_ACCESS_KEY": SHORT_TOKEN,
+        }
+    });
+    std::fs::create_dir_all(env.claude_dir()).unwrap();
+    std::fs::write(env.user_settings(), settings.to_string()).unwrap();
+    let out = env.ccgw().args(["settings", "write"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let state = env.home().join(".local/state");
+    let mut records = Vec::new();
+    let mut dirs = vec![state];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else {
+                records.push(e.path());
+            }
+        }
+    }
+    let texts: Vec<String> = records
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|t| t.contains("\"entries\""))
+        .collect();
+    assert!(!texts.is_empty(), "no undo record among {records:?}");
+    for text in &texts {
+        for secret in [SHOWN_URL_PASSWORD, SHOWN_HEADER_SECRET, SHORT_TOKEN] {
+            assert!(
+                !text.contains(secret),
+                "the undo record keeps `{secret}`:\n{text}"
+            );
+        }
+        assert!(text.contains("\"secret\""), "{text}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    for secret in [SHOWN_URL_PASSWORD, SHOWN_HEADER_SECRET, SHORT_TOKEN] {
+        assert!(!err.contains(secret), "{err}");
+    }
+}
