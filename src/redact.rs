@@ -76,6 +76,16 @@ impl Scrubber {
         bounded(&terminal_safe(&self.remove_secrets(text)), MAX_SHOWN)
     }
 
+    /// `text` without any known secret, each line made safe for a terminal; the line breaks
+    /// stay and nothing is cut (for a report's own sentences, which may quote server text).
+    pub fn scrub_lines(&self, text: &str) -> String {
+        self.remove_secrets(text)
+            .split('\n')
+            .map(terminal_safe)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// `text` with every known secret replaced by [`REDACTED`]; nothing else changes.
     pub fn remove_secrets(&self, text: &str) -> String {
         let mut out = text.to_owned();
@@ -210,6 +220,28 @@ pub fn show_setting(name: &str, value: &str) -> String {
         mask_spans(value)
     };
     terminal_safe(&shown)
+}
+
+/// The secrets inside `value` (stored under `name`), by the rule of [`secret_shaped`]: the
+/// whole value of a credential variable, the values of credential headers, else the secret
+/// parts (a URL's password, a literal key). What a [`Scrubber`] must look for once ccgw has
+/// sent or handed on that value.
+pub fn secret_parts<'a>(name: &str, value: &'a str) -> Vec<&'a str> {
+    if value.trim().is_empty() {
+        return Vec::new();
+    }
+    if name != API_KEY_HELPER && credential_name(name, value) {
+        return vec![value];
+    }
+    let mut parts: Vec<&str> = secret_spans(value).into_iter().map(|r| &value[r]).collect();
+    if name == CUSTOM_HEADERS {
+        parts.extend(
+            header_lines(value)
+                .filter(|(h, v)| credential_header_name(h) && !v.is_empty())
+                .map(|(_, v)| v),
+        );
+    }
+    parts
 }
 
 /// `Name: value` pairs of an `ANTHROPIC_CUSTOM_HEADERS` value (lines without `:` skipped, as
@@ -560,5 +592,26 @@ mod tests {
         // Plain values as they are, and terminal-safe.
         assert_eq!(show_setting("ANTHROPIC_MODEL", "m"), "m");
         assert_eq!(show_setting("X", "a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+    }
+
+    #[test]
+    fn secret_parts_name_what_to_scrub() {
+        assert_eq!(secret_parts("MY_TOKEN", "abc"), ["abc"]);
+        assert_eq!(
+            secret_parts(CUSTOM_HEADERS, "x-team: eng\nx-api-key: k123"),
+            ["k123"]
+        );
+        assert_eq!(secret_parts("DATABASE_URL", "postgres://u:pw@db/x"), ["pw"]);
+        assert!(secret_parts("ANTHROPIC_MODEL", "m").is_empty());
+        assert!(secret_parts("MY_TOKEN", " ").is_empty());
+    }
+
+    #[test]
+    fn scrub_lines_keeps_line_breaks_and_escapes_the_rest() {
+        let s = Scrubber::new().with("sk-live-key");
+        assert_eq!(
+            s.scrub_lines("a sk-live-key\r\u{1b}]0;t\u{7}\nsecond"),
+            "a [redacted]\\r\\u{1b}]0;t\\u{7}\nsecond"
+        );
     }
 }

@@ -355,3 +355,140 @@ fn undo_records_keep_no_secret_shaped_previous_value() {
         assert!(!err.contains(secret), "{err}");
     }
 }
+
+/// The key and a credential header value the echoing gateway sends back. Random-looking, so
+/// that no 8 characters of them occur in doctor's own words.
+const ECHOED_KEY: &str = "sk-Zq7vR2xK9mW4pL8nT3yB";
+const ECHOED_HEADER: &str = "hdr-Jf6tQ1sD8gH5kM2c";
+/// What a hostile answer carries to act on a terminal: a colour/clear-screen CSI, an OSC title
+/// change and hyperlink, a carriage return that overwrites the line.
+const TERMINAL_ATTACK: &str =
+    "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]8;;http://evil/\u{7}link\rOVERWRITE";
+
+/// A gateway that echoes back the key and the custom headers it received, with terminal
+/// control sequences, in every answer. A small server of the test's own: no real gateway
+/// echoes credentials on demand (LiteLLM does not), and that is the fault under test.
+fn echoing_gateway() -> FakeGateway {
+    FakeGateway::start(|r: &Req| {
+        let key = r
+            .header("x-api-key")
+            .or_else(|| r.bearer())
+            .unwrap_or(ECHOED_KEY)
+            .to_owned();
+        let header = r.header("x-gw-token").unwrap_or(ECHOED_HEADER).to_owned();
+        let message = |prefix: &str| {
+            serde_json::json!({"error": {"message": format!(
+                "{prefix} you sent key {key} and x-gw-token {header} {TERMINAL_ATTACK}"
+            )}})
+            .to_string()
+        };
+        match r.path() {
+            "/health/liveliness" => Resp::json(503, &message("not live:")),
+            "/v1/models" if r.header("x-api-key").is_some() || r.bearer().is_some() => {
+                let models = serde_json::json!({"data": [
+                    {"id": key},
+                    {"id": format!("model{TERMINAL_ATTACK}")},
+                    {"id": format!("for {header}")},
+                ]});
+                Resp::json(200, &models.to_string())
+            }
+            "/v1/models" => Resp::json(401, &message("no key:")),
+            // The key straddles the 160-character cut of a quoted message: scrubbing after
+            // the cut would leave its first half.
+            _ => Resp::json(400, &message(&"x".repeat(130))),
+        }
+    })
+}
+
+/// Every window of 8 characters of `secret` that occurs in `text`.
+fn pieces_of(secret: &str, text: &str) -> Vec<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|w| text.contains(w.as_str()))
+        .collect()
+}
+
+fn assert_no_secret_and_no_control(what: &str, text: &str) {
+    for secret in [ECHOED_KEY, ECHOED_HEADER] {
+        let found = pieces_of(secret, text);
+        assert!(
+            found.is_empty(),
+            "{what} shows {found:?} of `{secret}`:\n{text}"
+        );
+    }
+    for c in ['\u{1b}', '\u{7}', '\r', '\u{9b}'] {
+        assert!(!text.contains(c), "{what} carries {c:?}:\n{text:?}");
+    }
+}
+
+/// Every string in a JSON value.
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn doctor_prints_no_echoed_secret_and_no_control_sequence() {
+    let gw = echoing_gateway();
+    let env = TestEnv::new();
+    env.write_config(&SIMPLE_CONFIG.replace("http://127.0.0.1:4000", &gw.base()).replace(
+        "[profiles.work.key]",
+        &format!(
+            "model = \"the-wanted-model\"\nheaders = {{ \"x-team\" = \"eng\", \"x-gw-token\" = \"{ECHOED_HEADER}\" }}\n\n[profiles.work.key]"
+        ),
+    ));
+    let doctor = |json: bool| {
+        let mut cmd = env.ccgw();
+        cmd.env("CCGW_TEST_KEY", ECHOED_KEY)
+            .args(["doctor", "--timeout", "20s"])
+            .timeout(std::time::Duration::from_secs(120));
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "checks fail: {out:?}");
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+
+    let (text, err) = doctor(false);
+    assert_no_secret_and_no_control("doctor's text", &text);
+    assert_no_secret_and_no_control("doctor's stderr", &err);
+    // The echoes did reach the report, made harmless: the checks quoted the server.
+    assert!(text.contains("[redacted]"), "{text}");
+    assert!(text.contains("\\u{1b}]0;pwned"), "{text}");
+
+    let (json, err) = doctor(true);
+    assert_no_secret_and_no_control("doctor's stderr (--json)", &err);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut all = Vec::new();
+    strings(&report, &mut all);
+    // What `jq -r` would print: the decoded strings, not their JSON escapes.
+    let decoded = all.join("\n");
+    assert_no_secret_and_no_control("doctor --json (decoded)", &decoded);
+    assert_no_secret_and_no_control("doctor --json", &json);
+    for id in ["gateway", "models", "messages"] {
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no `{id}` in {report:#}"));
+        assert_eq!(check["status"], "fail", "{check:#}");
+        let summary = check["summary"].as_str().unwrap();
+        assert!(summary.contains("[redacted]"), "{id}: {summary}");
+        // (messages quotes only the first 160 characters, which end before the sequences.)
+        assert!(
+            id == "messages" || summary.contains("\\u{1b}"),
+            "{id}: {summary}"
+        );
+    }
+}
