@@ -14,8 +14,6 @@ mod fsutil;
 mod key;
 mod onboard;
 mod plan;
-// The scrubber is wired into doctor and the key sources by the hardening work in progress.
-#[allow(dead_code)]
 mod redact;
 mod settings_merge;
 mod settings_text;

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::fsutil;
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
 use crate::settings_text::{self, Layout, render};
+use crate::{fsutil, redact};
 
 /// The top-level key ccgw owns besides `env` entries.
 const HELPER_KEY: &str = "apiKeyHelper";
@@ -166,45 +166,19 @@ impl Slot {
         }
     }
 
-    /// Whether the value this key held before ccgw may be copied into the undo record.
+    /// Whether the value this key held before ccgw may not be copied into the undo record
+    /// (the one secret rule, `redact::secret_shaped`).
     fn is_secret(&self, value: &Value) -> bool {
+        let text = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
         match self {
-            Slot::Helper => value.as_str().is_some_and(has_literal_key),
+            Slot::Helper => redact::secret_shaped(redact::API_KEY_HELPER, &text),
             Slot::Env(name) => {
-                let upper = name.to_ascii_uppercase();
-                COMPETING_CREDENTIALS.contains(&name.as_str())
-                    || ["_TOKEN", "_API_KEY", "_SECRET", "_PASSWORD", "_PASSPHRASE"]
-                        .iter()
-                        .any(|s| upper.ends_with(s))
-                    || (name == "ANTHROPIC_CUSTOM_HEADERS"
-                        && value.as_str().is_some_and(headers_carry_credentials))
+                COMPETING_CREDENTIALS.contains(&name.as_str()) || redact::secret_shaped(name, &text)
             }
         }
     }
-}
-
-/// A helper command that embeds a literal key (`echo sk-…`) must not be copied anywhere.
-fn has_literal_key(command: &str) -> bool {
-    command
-        .split(|c: char| c.is_whitespace() || "'\"=:".contains(c))
-        .any(|w| {
-            (w.starts_with("sk-") && w.len() >= 12)
-                || (w.len() >= 32
-                    && w.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    && w.chars().any(|c| c.is_ascii_digit())
-                    && w.chars().any(|c| c.is_ascii_alphabetic()))
-        })
-}
-
-/// `ANTHROPIC_CUSTOM_HEADERS` lines whose header name suggests a credential.
-fn headers_carry_credentials(headers: &str) -> bool {
-    headers.lines().any(|line| {
-        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
-        ["auth", "key", "token", "secret", "cookie"]
-            .iter()
-            .any(|s| name.contains(s))
-    })
 }
 
 /// SHA-256 (hex) of the compact JSON of `value`.
@@ -819,15 +793,4 @@ mod tests {
         "true",
         "null",
     ];
-
-    #[test]
-    fn literal_keys_in_helpers_are_secrets() {
-        assert!(has_literal_key("echo sk-ant-api03-abcdef"));
-        assert!(has_literal_key(
-            "printf %s 'abcdefghijklmnopqrstuvwxyz0123456789'"
-        ));
-        assert!(!has_literal_key("/usr/local/bin/get-key.sh --profile work"));
-        assert!(headers_carry_credentials("x-team: a\nX-Api-Key: b"));
-        assert!(!headers_carry_credentials("x-team: a"));
-    }
 }

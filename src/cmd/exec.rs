@@ -2,6 +2,14 @@
 //! that would beat the apiKeyHelper, and — for `claude` — with `--settings '<json>'` carrying
 //! the `apiKeyHelper` and the variables, so a per-terminal launch writes no file.
 //!
+//! No secret goes on CMD's command line: `/proc/PID/cmdline` is readable by every local user,
+//! the environment (`/proc/PID/environ`) only by the user. So `--settings` carries only the
+//! variables that are not secret-shaped (`redact::secret_shaped`: credential headers in
+//! `ANTHROPIC_CUSTOM_HEADERS`, `…_TOKEN`/`…_API_KEY` extras, URLs with a password); the others
+//! reach Claude Code through its environment alone. A file would outlive the launch (ccgw
+//! execs, so nothing is left to delete it). The price: a settings file's `env` beats the
+//! environment, so a layer that sets one of those variables to another value is warned about.
+//!
 //! ccgw replaces itself with CMD (`execvp`) instead of spawning it: CMD's exit code and the
 //! signal that ends it are then ccgw's own, Ctrl-C and job control reach CMD directly, and no
 //! ccgw process lingers. When CMD cannot be started, ccgw exits like `env(1)` and the shells:
@@ -17,10 +25,10 @@ use anyhow::{Context, Result};
 use crate::claude_settings::{self, Scope};
 use crate::cli::ExecArgs;
 use crate::cmd::Ctx;
-use crate::cmd::env::{competing_to_unset, conflicts, warn_conflicts};
+use crate::cmd::env::{Conflict, competing_to_unset, conflicts, warn_conflicts};
 use crate::error::Failure;
-use crate::plan::{self, GatewayEnv, HelperSpec};
-use crate::shell;
+use crate::plan::{self, HelperSpec};
+use crate::{redact, shell};
 
 /// Exit codes when CMD cannot be started (those of `env(1)`, `nohup`, and the shells).
 const NOT_FOUND: u8 = 127;
@@ -44,10 +52,15 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
     if claude {
         // `--settings` sits above user, project and local settings, so its `env` beats
         // theirs; only managed settings can still override it, which is worth a warning.
-        cmd.arg("--settings").arg(settings_json(&gw));
+        let (on_argv, env_only) = split_secret_shaped(&gw.vars);
+        cmd.arg("--settings")
+            .arg(settings_json(&gw.api_key_helper, &on_argv));
         let cwd = std::env::current_dir().context("could not read the current directory")?;
         let layers = claude_settings::read_layers(&cwd);
-        warn_conflicts(&conflicts(&layers, &gw.vars, &[Scope::Managed]));
+        warn_conflicts(&beaten(
+            conflicts(&layers, &gw.vars, &Scope::ALL),
+            &env_only,
+        ));
     }
     cmd.args(rest);
     // The child sees exactly this profile's variables: none left from another profile's
@@ -97,15 +110,34 @@ fn is_claude(program: &str) -> bool {
     Path::new(program).file_name() == Some(OsStr::new("claude"))
 }
 
-/// The `--settings` document: the helper and the variables, nothing else (no secret: the key
-/// is fetched by the helper, when Claude Code needs it).
-fn settings_json(gw: &GatewayEnv) -> String {
-    let env: serde_json::Map<String, serde_json::Value> = gw
-        .vars
+/// The plan's variables split by how they may travel: those fit for a command line, and the
+/// secret-shaped ones that go through the environment only.
+fn split_secret_shaped(vars: &[(String, String)]) -> (Vec<(String, String)>, Vec<String>) {
+    let (env_only, on_argv): (Vec<_>, Vec<_>) = vars
+        .iter()
+        .cloned()
+        .partition(|(k, v)| redact::secret_shaped(k, v));
+    (on_argv, env_only.into_iter().map(|(k, _)| k).collect())
+}
+
+/// The conflicts that win over what this launch hands Claude Code: `--settings` loses only to
+/// managed settings, a variable passed in the environment alone to every settings layer, and
+/// a competing credential anywhere beats the helper.
+fn beaten(all: Vec<Conflict>, env_only: &[String]) -> Vec<Conflict> {
+    all.into_iter()
+        .filter(|c| c.credential || c.scope == Scope::Managed || env_only.contains(&c.name))
+        .collect()
+}
+
+/// The `--settings` document: the helper and the given variables, nothing else (no secret:
+/// the key is fetched by the helper, when Claude Code needs it; secret-shaped variables are
+/// left out by the caller).
+fn settings_json(api_key_helper: &str, vars: &[(String, String)]) -> String {
+    let env: serde_json::Map<String, serde_json::Value> = vars
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
         .collect();
-    serde_json::json!({ "apiKeyHelper": gw.api_key_helper, "env": env }).to_string()
+    serde_json::json!({ "apiKeyHelper": api_key_helper, "env": env }).to_string()
 }
 
 #[cfg(test)]
@@ -122,13 +154,58 @@ mod tests {
 
     #[test]
     fn settings_carry_helper_and_env_in_order() {
-        let gw = GatewayEnv {
-            vars: vec![("Z".into(), "1".into()), ("A".into(), "it's".into())],
-            api_key_helper: "'/x y/ccgw' key --profile p".into(),
-        };
+        let vars = plan::test_vars(&[("Z", "1"), ("A", "it's")]);
         assert_eq!(
-            settings_json(&gw),
+            settings_json("'/x y/ccgw' key --profile p", &vars),
             r#"{"apiKeyHelper":"'/x y/ccgw' key --profile p","env":{"Z":"1","A":"it's"}}"#
         );
+    }
+
+    #[test]
+    fn secret_shaped_variables_stay_off_the_command_line() {
+        let vars = plan::test_vars(&[
+            ("ANTHROPIC_BASE_URL", "http://gw:4000"),
+            (
+                "ANTHROPIC_CUSTOM_HEADERS",
+                "x-team: eng\nx-api-key: sk-abcdefghijkl",
+            ),
+            ("MY_SERVICE_TOKEN", "t"),
+            ("DATABASE_URL", "postgres://u:pw@db/x"),
+            ("PLAIN", "visible"),
+        ]);
+        let (on_argv, env_only) = split_secret_shaped(&vars);
+        assert_eq!(
+            on_argv,
+            plan::test_vars(&[
+                ("ANTHROPIC_BASE_URL", "http://gw:4000"),
+                ("PLAIN", "visible")
+            ])
+        );
+        assert_eq!(
+            env_only,
+            [
+                "ANTHROPIC_CUSTOM_HEADERS",
+                "MY_SERVICE_TOKEN",
+                "DATABASE_URL"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_conflicts_that_win_are_kept() {
+        let c = |name: &str, scope, credential| Conflict {
+            name: name.into(),
+            scope,
+            path: "/s.json".into(),
+            credential,
+        };
+        let all = vec![
+            c("ANTHROPIC_MODEL", Scope::User, false),
+            c("ANTHROPIC_MODEL", Scope::Managed, false),
+            c("ANTHROPIC_CUSTOM_HEADERS", Scope::Project, false),
+            c("ANTHROPIC_AUTH_TOKEN", Scope::Local, true),
+        ];
+        let kept = beaten(all.clone(), &["ANTHROPIC_CUSTOM_HEADERS".into()]);
+        assert_eq!(kept, all[1..]);
     }
 }

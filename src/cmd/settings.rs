@@ -13,7 +13,7 @@ use crate::config::{ConfigPath, Profile};
 use crate::error::{self, Failure};
 use crate::fsutil;
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec, ROUTE_SWITCHES};
-use crate::redact::mask;
+use crate::redact::{self, API_KEY_HELPER};
 use crate::settings_merge::{self as sm, Outcome, Refusal};
 
 /// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
@@ -493,12 +493,9 @@ pub fn other_layer_warnings(
     out
 }
 
+/// A value as `show` prints it: secrets masked by the one rule doctor and errors use too.
 fn shown(name: &str, value: &str) -> String {
-    if COMPETING_CREDENTIALS.contains(&name) {
-        mask(value)
-    } else {
-        value.replace('\n', "\\n")
-    }
+    redact::show_setting(name, value)
 }
 
 /// The env names `show` reports: every plan variable, the competing credentials, and the
@@ -540,7 +537,7 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
                 cs::FileState::Ok(_) => {
                     writeln!(out)?;
                     if let Some(h) = f.api_key_helper() {
-                        writeln!(out, "  apiKeyHelper = {h}")?;
+                        writeln!(out, "  apiKeyHelper = {}", shown(API_KEY_HELPER, h))?;
                     }
                     for (k, v) in f.env().iter().filter(|(k, _)| names.contains(k)) {
                         writeln!(out, "  env.{k} = {}", shown(k, v))?;
@@ -575,8 +572,9 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
     match &helper {
         Some((h, scope, path)) => writeln!(
             out,
-            "{} apiKeyHelper = {h}  [{} {}]",
+            "{} apiKeyHelper = {}  [{} {}]",
             mark(helper_ok),
+            shown(API_KEY_HELPER, h),
             scope.as_str(),
             path.display()
         )?,
@@ -608,7 +606,7 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
             None => write!(out, "{} {name} (unset)", mark(ok))?,
         }
         match want {
-            Some(w) if !ok => writeln!(out, "  (profile: {})", w.replace('\n', "\\n"))?,
+            Some(w) if !ok => writeln!(out, "  (profile: {})", shown(name, w))?,
             None if !ok && COMPETING_CREDENTIALS.contains(&name.as_str()) => {
                 writeln!(out, "  (competes with the apiKeyHelper)")?
             }

@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::config::{ConfigPath, Profile};
 use crate::plan::GatewayEnv;
+use crate::redact::{self, Scrubber};
 
 pub use report::Report;
 
@@ -182,6 +183,7 @@ pub fn run(config_path: &ConfigPath, profile_flag: Option<&str>, opts: &Options)
     let mut runner = Runner {
         reported: opts.only.clone(),
         results: Vec::new(),
+        scrub: Scrubber::new(),
     };
     let started = Instant::now();
     let (outcome, input) = checks::config::check(config_path, profile_flag, opts);
@@ -215,6 +217,8 @@ pub fn run(config_path: &ConfigPath, profile_flag: Option<&str>, opts: &Options)
             .position(|c| c.as_str() == r.id)
             .unwrap_or(usize::MAX)
     });
+    // A profile name is the user's own text, but it reaches a terminal too.
+    let profile_name = profile_name.map(|p| redact::terminal_safe(&p));
     Report::new(profile_name, runner.results)
 }
 
@@ -238,6 +242,9 @@ struct Runner {
     /// Checks to report; empty means all.
     reported: Vec<CheckId>,
     results: Vec<CheckResult>,
+    /// What ccgw sent that is secret (known once the key is fetched): every summary and hint
+    /// goes through it, so no check can print a secret a server echoed, or a control sequence.
+    scrub: Scrubber,
 }
 
 impl Runner {
@@ -248,8 +255,8 @@ impl Runner {
         self.results.push(CheckResult {
             id: id.as_str(),
             status: outcome.status,
-            summary: outcome.summary,
-            hint: outcome.hint,
+            summary: self.scrub.scrub_lines(&outcome.summary),
+            hint: outcome.hint.map(|h| self.scrub.scrub_lines(&h)),
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         });
     }
@@ -298,6 +305,9 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
     };
     let (settings, key, net) = tokio::join!(settings_fut, key_fut, net_fut);
 
+    let secret = key.as_ref().and_then(|((_, f), _)| f.as_ref());
+    let scrub = checks::sent_secrets(input, secret.map(|s| s.key.as_str()));
+    runner.scrub = scrub.clone();
     if let Some((o, d)) = settings {
         runner.record(CheckId::Settings, o, d);
     }
@@ -316,6 +326,7 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
     let key_outcome = key.as_ref().map(|((o, _), _)| o);
     let net_outcome = net.as_ref().map(|((o, _), _)| o);
     let secret = key.as_ref().and_then(|((_, f), _)| f.as_ref());
+    let scrub = &scrub;
     let client = net.as_ref().and_then(|((_, s), _)| s.as_ref());
 
     let gateway_fut = async {
@@ -324,7 +335,7 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
         }
         Some(
             match (blocked(&[(CheckId::Network, net_outcome)]), client) {
-                (None, Some(c)) => timed(checks::gateway::check(input, c)).await,
+                (None, Some(c)) => timed(checks::gateway::check(input, c, scrub)).await,
                 (skip, _) => (
                     skip.unwrap_or_else(|| Outcome::skip("skipped")),
                     Duration::ZERO,
@@ -341,7 +352,7 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
         }
         let deps = [(CheckId::Network, net_outcome), (CheckId::Key, key_outcome)];
         Some(match (blocked(&deps), client, secret) {
-            (None, Some(c), Some(k)) => timed(checks::passthrough::check(input, c, k)).await,
+            (None, Some(c), Some(k)) => timed(checks::passthrough::check(input, c, k, scrub)).await,
             (skip, _, _) => (
                 skip.unwrap_or_else(|| Outcome::skip("skipped")),
                 Duration::ZERO,
@@ -354,7 +365,7 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
         }
         let deps = [(CheckId::Network, net_outcome), (CheckId::Key, key_outcome)];
         let auth = match (blocked(&deps), client, secret) {
-            (None, Some(c), Some(k)) => timed(checks::auth::check(input, c, k)).await,
+            (None, Some(c), Some(k)) => timed(checks::auth::check(input, c, k, scrub)).await,
             (skip, _, _) => (
                 skip.unwrap_or_else(|| Outcome::skip("skipped")),
                 Duration::ZERO,
@@ -369,7 +380,7 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
                 return Some((skip, Duration::ZERO));
             }
             Some(match (&auth_ok, client, secret) {
-                (None, Some(c), Some(k)) => timed(checks::models::check(input, c, k)).await,
+                (None, Some(c), Some(k)) => timed(checks::models::check(input, c, k, scrub)).await,
                 (skip, _, _) => (
                     skip.clone().unwrap_or_else(|| Outcome::skip("skipped")),
                     Duration::ZERO,
@@ -384,7 +395,9 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
                 return Some((skip, Duration::ZERO));
             }
             Some(match (&auth_ok, client, secret) {
-                (None, Some(c), Some(k)) => timed(checks::messages::check(input, c, k)).await,
+                (None, Some(c), Some(k)) => {
+                    timed(checks::messages::check(input, c, k, scrub)).await
+                }
                 (skip, _, _) => (
                     skip.clone().unwrap_or_else(|| Outcome::skip("skipped")),
                     Duration::ZERO,

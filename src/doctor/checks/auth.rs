@@ -8,9 +8,11 @@
 //! `premium_user`, 500 without prisma).
 
 use crate::config::Mode;
+use crate::doctor::checks::ask;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::http::{self, Answer, Auth, Http, Problem};
 use crate::doctor::{Input, Outcome};
+use crate::redact::Scrubber;
 
 /// How Claude Code sends the helper's key in `mode`.
 pub fn mode_auth(mode: Mode) -> Auth {
@@ -20,7 +22,7 @@ pub fn mode_auth(mode: Mode) -> Auth {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let url = format!("{}/v1/models", input.profile.gateway_base());
     let probe = |auth: Auth| {
         let req = http.client.get(&url).headers(http::claude_headers(
@@ -29,7 +31,7 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
             &secret.key,
             false,
         ));
-        http::send(http, req)
+        ask(http, scrub, req)
     };
     let sent = mode_auth(input.profile.mode);
     let (both, bearer, x_api_key, none) = tokio::join!(

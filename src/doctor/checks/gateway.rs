@@ -3,19 +3,28 @@
 //! `"I'm alive!"` or an `x-litellm-version` header; anything else is "some Anthropic-compatible
 //! gateway", for which a 404 on the health route is fine.
 
-use crate::doctor::http::{self, Answer, Http};
+use crate::doctor::checks::ask;
+use crate::doctor::http::{Answer, Http};
 use crate::doctor::{Input, Outcome};
+use crate::redact::Scrubber;
 
 /// LiteLLM releases published with credential-stealing malware (BerriAI/litellm#24518).
 const COMPROMISED: [&str; 2] = ["1.82.7", "1.82.8"];
 
-pub async fn check(input: &Input, http: &Http) -> Outcome {
+pub async fn check(input: &Input, http: &Http, scrub: &Scrubber) -> Outcome {
     let base = input.profile.gateway_base();
-    let live = match http::send(http, http.client.get(format!("{base}/health/liveliness"))).await {
+    let live = match ask(
+        http,
+        scrub,
+        http.client.get(format!("{base}/health/liveliness")),
+    )
+    .await
+    {
         Ok(a) => a,
         Err(p) => return Outcome::fail(format!("/health/liveliness: {}", p.summary()), p.hint()),
     };
-    let version = live.header("x-litellm-version").map(str::to_owned);
+    // Server text: bounded and terminal-safe before it is quoted.
+    let version = live.header("x-litellm-version").map(|v| scrub.scrub(v));
     if let Some(v) = &version
         && COMPROMISED.contains(&v.as_str())
     {
@@ -28,7 +37,7 @@ pub async fn check(input: &Input, http: &Http) -> Outcome {
     }
     let litellm = version.is_some() || is_alive_body(&live);
     match live.status {
-        200..=299 if litellm => readiness(http, base, version.as_deref()).await,
+        200..=299 if litellm => readiness(http, scrub, base, version.as_deref()).await,
         200..=299 => Outcome::pass(
             "some Anthropic-compatible gateway (not LiteLLM); /health/liveliness answers",
         ),
@@ -43,7 +52,7 @@ pub async fn check(input: &Input, http: &Http) -> Outcome {
             format!(
                 "/health/liveliness redirects ({}) to {}",
                 live.status,
-                live.header("location").unwrap_or("?")
+                scrub.scrub(live.header("location").unwrap_or("?"))
             ),
             "set `gateway` to the URL the gateway really serves: Claude Code does not follow redirects on every route",
         ),
@@ -63,9 +72,15 @@ fn is_alive_body(a: &Answer) -> bool {
     body == "\"I'm alive!\"" || body == "I'm alive!"
 }
 
-async fn readiness(http: &Http, base: &str, version: Option<&str>) -> Outcome {
+async fn readiness(http: &Http, scrub: &Scrubber, base: &str, version: Option<&str>) -> Outcome {
     let name = version.map_or("LiteLLM".to_owned(), |v| format!("LiteLLM {v}"));
-    let ready = match http::send(http, http.client.get(format!("{base}/health/readiness"))).await {
+    let ready = match ask(
+        http,
+        scrub,
+        http.client.get(format!("{base}/health/readiness")),
+    )
+    .await
+    {
         Ok(a) => a,
         Err(p) => {
             return Outcome::fail(
@@ -84,7 +99,7 @@ async fn readiness(http: &Http, base: &str, version: Option<&str>) -> Outcome {
         .as_ref()
         .and_then(|j| j.get("db"))
         .and_then(|s| s.as_str())
-        .map(|d| format!(" (db: {d})"))
+        .map(|d| format!(" (db: {})", scrub.scrub(d)))
         .unwrap_or_default();
     if ready.is_success() && status == "healthy" {
         Outcome::pass(format!("{name}, alive and ready{db}"))

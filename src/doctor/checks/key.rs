@@ -10,10 +10,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::doctor::{Input, Outcome, Status};
+// Claude Code's limit on an apiKeyHelper's output (v2.1.227+): one home, with the key rule.
+use crate::key::MAX_KEY_LEN;
 use crate::redact::mask;
 
-/// Claude Code's limit on an apiKeyHelper's output (v2.1.227+).
-const MAX_KEY_LEN: usize = 16_384;
 /// Claude Code's default helper TTL when `CLAUDE_CODE_API_KEY_HELPER_TTL_MS` is unset.
 const DEFAULT_TTL_MS: u64 = 300_000;
 /// A helper slower than this delays Claude Code's first request noticeably.

@@ -9,11 +9,13 @@
 use serde_json::json;
 
 use crate::config::Mode;
+use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::models::{messages_base, profile_models};
 use crate::doctor::http::{self, Answer, CLAUDE_CODE_BETAS, Http};
 use crate::doctor::{Input, Outcome, Status};
+use crate::redact::Scrubber;
 
 /// Used when the profile names no model.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
@@ -28,7 +30,7 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let model = profile_models(input)
         .into_iter()
         .next()
@@ -46,7 +48,7 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         .post(format!("{base}/v1/messages/count_tokens?beta=true"))
         .headers(headers.clone())
         .json(&body);
-    let counted = match http::send(http, req).await {
+    let counted = match ask(http, scrub, req).await {
         Ok(a) => judge_count(&model, &a),
         Err(p) => Outcome::fail(format!("count_tokens: {}", p.summary()), p.hint()),
     };
@@ -64,7 +66,7 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         .post(format!("{base}/v1/messages?beta=true"))
         .headers(headers)
         .json(&body);
-    let live = match http::send(http, req).await {
+    let live = match ask(http, scrub, req).await {
         Ok(a) => judge_stream(&a),
         Err(p) => Outcome::fail(format!("streamed /v1/messages: {}", p.summary()), p.hint()),
     };

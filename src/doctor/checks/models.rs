@@ -5,10 +5,12 @@
 //! route, which the passthrough check exercises.
 
 use crate::config::Mode;
+use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::http::{self, Http};
 use crate::doctor::{Input, Outcome};
+use crate::redact::Scrubber;
 
 /// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
 const ALIASES: [&str; 8] = [
@@ -58,7 +60,7 @@ pub fn profile_models(input: &Input) -> Vec<String> {
     out
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let url = format!("{}/v1/models", messages_base(input));
     let req = http.client.get(&url).headers(http::claude_headers(
         &input.profile,
@@ -66,7 +68,7 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         &secret.key,
         false,
     ));
-    let answer = match http::send(http, req).await {
+    let answer = match ask(http, scrub, req).await {
         Ok(a) => a,
         Err(p) => return Outcome::fail(format!("GET /v1/models: {}", p.summary()), p.hint()),
     };
@@ -91,7 +93,12 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         .and_then(|j| j.get("data").and_then(|d| d.as_array()).cloned())
         .unwrap_or_default()
         .iter()
-        .filter_map(|m| m.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+        // Server text: bounded and terminal-safe before it is listed.
+        .filter_map(|m| {
+            m.get("id")
+                .and_then(|i| i.as_str())
+                .map(|id| scrub.scrub(id))
+        })
         .collect();
     judge(&profile_models(input), &ids)
 }

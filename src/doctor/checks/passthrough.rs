@@ -14,10 +14,12 @@
 use serde_json::json;
 
 use crate::config::Mode;
+use crate::doctor::checks::ask;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::models::profile_models;
 use crate::doctor::http::{self, Answer, Auth, Http};
 use crate::doctor::{Input, Outcome, Status};
+use crate::redact::Scrubber;
 
 /// Claude Code's default Sonnet ids per provider (v2.1.197), used when the profile names none.
 const BEDROCK_DEFAULT_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -33,10 +35,10 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     match input.profile.mode {
-        Mode::Bedrock => bedrock(input, http, secret).await,
-        Mode::Vertex => vertex(input, http, secret).await,
+        Mode::Bedrock => bedrock(input, http, secret, scrub).await,
+        Mode::Vertex => vertex(input, http, secret, scrub).await,
         _ => Outcome::skip("skipped"),
     }
 }
@@ -62,7 +64,7 @@ fn segment(s: &str) -> String {
     out
 }
 
-async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let base = input.plan.get("ANTHROPIC_BEDROCK_BASE_URL").map_or_else(
         || format!("{}/bedrock", input.profile.gateway_base()),
         str::to_owned,
@@ -73,7 +75,7 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
         .client
         .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
         .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
-    let profiles = match http::send(http, profiles_req).await {
+    let profiles = match ask(http, scrub, profiles_req).await {
         Ok(a) => a,
         Err(p) => {
             return Outcome::fail(
@@ -99,7 +101,7 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
             false,
         ))
         .json(&body);
-    let invoke = match http::send(http, req).await {
+    let invoke = match ask(http, scrub, req).await {
         Ok(a) => judge_route("bedrock invoke", &model, &a),
         Err(p) => Outcome::fail(format!("bedrock invoke: {}", p.summary()), p.hint()),
     };
@@ -127,7 +129,7 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret) -> Outcome {
     }
 }
 
-async fn vertex(input: &Input, http: &Http, secret: &Secret) -> Outcome {
+async fn vertex(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let base = input.plan.get("ANTHROPIC_VERTEX_BASE_URL").map_or_else(
         || format!("{}/vertex_ai/v1", input.profile.gateway_base()),
         str::to_owned,
@@ -160,7 +162,7 @@ async fn vertex(input: &Input, http: &Http, secret: &Secret) -> Outcome {
             true,
         ))
         .json(&body);
-    match http::send(http, req).await {
+    match ask(http, scrub, req).await {
         Ok(a) => judge_route("vertex rawPredict", &model, &a),
         Err(p) => Outcome::fail(format!("vertex rawPredict: {}", p.summary()), p.hint()),
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::claude_settings::{self, FileState, Origin, Scope, SettingsFile};
 use crate::doctor::{Input, Outcome, Status};
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, ROUTE_SWITCHES};
+use crate::redact;
 
 pub fn check(input: &Input) -> Outcome {
     let layers = claude_settings::read_layers(&input.cwd);
@@ -239,13 +240,11 @@ fn judge(
                 None => drift.push(format!("`{k}` is not set")),
                 Some((have, origin)) if have != *want => {
                     let from = from(&origin);
-                    if shows_value(k) {
-                        drift.push(format!(
-                            "`{k}` is `{have}` (from {from}), the profile says `{want}`"
-                        ));
-                    } else {
-                        drift.push(format!("`{k}` from {from} differs from the profile"));
-                    }
+                    drift.push(format!(
+                        "`{k}` is `{}` (from {from}), the profile says `{}`",
+                        redact::show_setting(k, &have),
+                        redact::show_setting(k, want)
+                    ));
                 }
                 Some(_) => {}
             }
@@ -317,23 +316,6 @@ fn finish(mut found: Vec<Finding>) -> Outcome {
         summary,
         hint: Some(hint),
     }
-}
-
-/// Values safe and useful to print (URLs, models, regions, TTL); others may hold secrets
-/// (custom headers can carry tokens) and are only named.
-fn shows_value(name: &str) -> bool {
-    name.ends_with("_BASE_URL")
-        || name.ends_with("_MODEL")
-        || name.starts_with("CLAUDE_CODE_USE_")
-        || name.starts_with("CLAUDE_CODE_SKIP_")
-        || matches!(
-            name,
-            "AWS_REGION"
-                | "CLOUD_ML_REGION"
-                | "ANTHROPIC_VERTEX_PROJECT_ID"
-                | "CLAUDE_CODE_API_KEY_HELPER_TTL_MS"
-                | "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
-        )
 }
 
 /// The profile a ccgw helper command line fetches for (`… ccgw … key --profile NAME`).
@@ -571,6 +553,20 @@ mod tests {
             o.summary.contains("is `1000` (from user settings)"),
             "{o:?}"
         );
+    }
+
+    #[test]
+    fn drift_masks_secret_shaped_values() {
+        let user = GOOD.replace("http://gw", "http://me:hunter2@gw");
+        let o = run(&[layer(Scope::User, &user)], &[]);
+        assert_eq!(o.status, Status::Warn, "{o:?}");
+        assert!(
+            o.summary.contains(
+                "is `http://me:****@gw` (from user settings), the profile says `http://gw`"
+            ),
+            "{o:?}"
+        );
+        assert!(!o.summary.contains("hunter2"), "{o:?}");
     }
 
     #[test]
