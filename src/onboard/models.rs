@@ -41,7 +41,20 @@ pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
     })
 }
 
-/// `data[].id` (Anthropic and OpenAI list formats alike), without duplicates.
+/// Longest model id offered: a real one is a few dozen characters.
+const MAX_ID_LEN: usize = 200;
+
+/// Whether a gateway's model id may be offered (and so end up in `ANTHROPIC_MODEL`): text
+/// from a server, so nothing that acts on a terminal, no whitespace, and bounded.
+fn offerable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && !id.chars().any(char::is_whitespace)
+        && crate::redact::terminal_safe(id) == id
+}
+
+/// `data[].id` (Anthropic and OpenAI list formats alike), without duplicates, and only the ids
+/// that are [`offerable`].
 fn ids(body: &serde_json::Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for m in body
@@ -51,7 +64,7 @@ fn ids(body: &serde_json::Value) -> Vec<String> {
         .flatten()
     {
         if let Some(id) = m.get("id").and_then(serde_json::Value::as_str)
-            && !id.is_empty()
+            && offerable(id)
             && !out.iter().any(|o| o == id)
         {
             out.push(id.to_owned());
@@ -69,6 +82,17 @@ mod tests {
         let anthropic = serde_json::json!({"data": [{"type": "model", "id": "claude-a"}, {"id": "b"}, {"id": "b"}], "has_more": false});
         assert_eq!(ids(&anthropic), ["claude-a", "b"]);
         assert!(ids(&serde_json::json!({"error": "no"})).is_empty());
+    }
+
+    #[test]
+    fn hostile_ids_are_not_offered() {
+        let long = "m".repeat(MAX_ID_LEN + 1);
+        let body = serde_json::json!({"data": [
+            {"id": "ok-model"}, {"id": "esc\u{1b}]8;;http://x\u{7}"}, {"id": "two words"},
+            {"id": "cr\rline"}, {"id": "rtl\u{202e}evil"}, {"id": long}, {"id": ""},
+            {"id": "m".repeat(MAX_ID_LEN)}
+        ]});
+        assert_eq!(ids(&body), ["ok-model".to_owned(), "m".repeat(MAX_ID_LEN)]);
     }
 
     #[test]
