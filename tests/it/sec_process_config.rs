@@ -2,6 +2,8 @@
 //! every command, and the key command's processes live no longer than `ccgw key` does.
 
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use crate::common::TestEnv;
 
@@ -242,4 +244,187 @@ fn init_applies_the_config_rules_before_writing_anything() {
         assert!(!o.stderr.contains("hunter2-pw"), "{}", o.stderr);
         assert!(!env.config_path().exists(), "init wrote a config");
     }
+}
+
+// ---- The key command (items 16 and 17): real processes, real signals. ----
+
+/// A profile `work` whose key comes from `command` (run by `/bin/sh -c`), never cached.
+fn command_config(command: &str) -> String {
+    format!(
+        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"http://127.0.0.1:4000\"\n\n[profiles.work.key]\nsource = \"command\"\nshell = true\ncommand = '''{command}'''\n"
+    )
+}
+
+#[test]
+fn a_command_that_prints_the_key_then_much_more_still_succeeds() {
+    // Far more than a pipe buffer (64 KiB) and than ccgw drains: ccgw closes the pipe and the
+    // rest of the output dies of SIGPIPE, which must not count as the command failing.
+    for command in [
+        "echo sk-chatty-1; head -c 8388608 /dev/zero",
+        "echo sk-chatty-1; yes",
+        "printf 'sk-chatty-1\\n'; head -c 100000 /dev/zero; echo done >&2",
+    ] {
+        let env = TestEnv::new();
+        env.write_config(&command_config(command));
+        let o = run(env.ccgw().args(["key", "--no-cache"]));
+        assert_eq!(o.code, 0, "{command}: {}", o.stderr);
+        assert_eq!(o.stdout, "sk-chatty-1\n", "{command}");
+    }
+}
+
+#[test]
+fn a_command_killed_by_sigpipe_of_its_own_still_fails() {
+    // The SIGPIPE is forgiven only when ccgw closed the pipe; this one is the command's own.
+    let env = TestEnv::new();
+    env.write_config(&command_config("echo sk-broken-1; kill -PIPE $$"));
+    let o = run(env.ccgw().args(["key", "--no-cache"]));
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    assert!(o.stderr.contains("was killed by a signal"), "{}", o.stderr);
+}
+
+/// Is `pid` a live process (not gone, not a zombie waiting to be reaped)?
+fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    !stat.is_empty() && state != Some("Z")
+}
+
+/// Wait (bounded) until every pid is dead; panic naming the survivors.
+fn assert_all_die(pids: &[u32], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|&p| alive(p)) {
+        let survivors: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+        assert!(Instant::now() < deadline, "{what}: {survivors:?} survived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The pid written to `file` once it is there (bounded wait).
+fn pid_in(file: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(t) = std::fs::read_to_string(file)
+            && let Ok(pid) = t.trim().parse()
+        {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills what a test started if it fails half-way, so no `sleep 60` outlives it.
+struct Reap(Vec<u32>);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if alive(pid)
+                && let Some(p) = rustix::process::Pid::from_raw(pid as i32)
+            {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+        }
+    }
+}
+
+/// `ccgw key` running a command that is a shell (pid in `sh.pid`) waiting on a background
+/// `sleep 60` (its child, ccgw's grandchild; pid in `sleep.pid`). Returns ccgw, the shell's
+/// and the sleep's pids.
+fn ccgw_key_with_a_sleeping_command(env: &TestEnv) -> (std::process::Child, u32, u32) {
+    let sh_pid = env.home().join("sh.pid");
+    let sleep_pid = env.home().join("sleep.pid");
+    env.write_config(&command_config(&format!(
+        "echo $$ > {}; sleep 60 & echo $! > {}; wait",
+        sh_pid.display(),
+        sleep_pid.display()
+    )));
+    let mut cmd = std::process::Command::new(crate::common::ccgw_bin());
+    env.apply(&mut cmd);
+    let ccgw = cmd
+        .args(["key", "--no-cache"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (sh, sleep) = (pid_in(&sh_pid), pid_in(&sleep_pid));
+    assert!(alive(sh) && alive(sleep), "the command is not running");
+    (ccgw, sh, sleep)
+}
+
+fn signal(pid: u32, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+    rustix::process::kill_process(pid, sig).unwrap();
+}
+
+#[test]
+fn sigkill_of_ccgw_key_kills_the_command_and_its_children() {
+    let env = TestEnv::new();
+    let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
+    let _reap = Reap(vec![ccgw.id(), sh, sleep]);
+    signal(ccgw.id(), rustix::process::Signal::KILL);
+    let _ = ccgw.wait();
+    assert_all_die(&[sh, sleep], "after SIGKILL of ccgw key");
+}
+
+#[test]
+fn sigterm_or_sigint_of_ccgw_key_kills_the_commands_process_group() {
+    use rustix::process::Signal;
+    for sig in [Signal::TERM, Signal::INT, Signal::HUP] {
+        let env = TestEnv::new();
+        let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
+        let _reap = Reap(vec![ccgw.id(), sh, sleep]);
+        signal(ccgw.id(), sig);
+        let status = ccgw.wait().unwrap();
+        // ccgw itself still ends the way that signal ends a process.
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(sig.as_raw()), "{sig:?}: {status:?}");
+        assert_all_die(&[sh, sleep], &format!("after {sig:?} of ccgw key"));
+    }
+}
+
+/// The children of `pid` (all its threads'), from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path().join("children");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    out
+}
+
+#[test]
+fn the_command_dies_with_ccgw_even_without_the_watchdog() {
+    // PR_SET_PDEATHSIG: the kernel kills the command ccgw started when ccgw dies, with no
+    // help from any other process. Kill every other child of ccgw first (the watchdog), then
+    // ccgw: the shell must still die. (Its own child, the sleep, is the watchdog's to kill.)
+    let env = TestEnv::new();
+    let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
+    let _reap = Reap(vec![ccgw.id(), sh, sleep]);
+    // The watchdog starts right after the command: give it a moment to be there.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while children(ccgw.id()).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for other in children(ccgw.id()).into_iter().filter(|&p| p != sh) {
+        signal(other, rustix::process::Signal::KILL);
+    }
+    signal(ccgw.id(), rustix::process::Signal::KILL);
+    let _ = ccgw.wait();
+    assert_all_die(&[sh], "after SIGKILL of ccgw key and its watchdog");
 }
