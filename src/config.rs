@@ -687,16 +687,13 @@ pub mod rules {
         Ok(())
     }
 
-    /// `url` with anything between `scheme://` and the host's `@` replaced by `…`, so that a
-    /// message about the URL never repeats a password in it.
+    /// `url` with everything from after `scheme://` (or from the start, without one) to its
+    /// last `@` replaced by `…`, so that a message about the URL never repeats a password in
+    /// it, however malformed the URL (masking a path's `@` too costs nothing).
     fn without_userinfo(url: &str) -> String {
-        let Some(start) = url.find("://").map(|i| i + 3) else {
-            return url.to_owned();
-        };
-        let rest = &url[start..];
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        match rest[..authority_end].rfind('@') {
-            Some(at) => format!("{}…{}", &url[..start], &rest[at..]),
+        let start = url.find("://").map_or(0, |i| i + 3);
+        match url[start..].rfind('@') {
+            Some(at) => format!("{}…{}", &url[..start], &url[start + at..]),
             None => url.to_owned(),
         }
     }
@@ -982,6 +979,23 @@ mod tests {
             );
             assert!(!e.contains("hunter2"), "the password is echoed: {e}");
             assert!(hint(&text).unwrap().contains("remove `user:password@`"));
+        }
+    }
+
+    #[test]
+    fn a_message_about_a_gateway_url_never_shows_its_userinfo() {
+        // Not even when the URL is broken in some other way too.
+        let e = rules::gateway("http://u:hunter2@[::1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("`http://…@[::1` is not a URL"), "{e}");
+        for url in [
+            "ftp://u:hunter2@host/x@y",
+            "u:hunter2@host",
+            "//u:hunter2@host",
+        ] {
+            let e = rules::gateway(url).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
         }
     }
 

@@ -307,7 +307,38 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::*;
+
+    fn first_line(output: &[u8]) -> (Vec<u8>, bool) {
+        let (tx, rx) = mpsc::channel();
+        let closed_early = AtomicBool::new(false);
+        read_first_line(output, &tx, &closed_early);
+        (
+            rx.recv().unwrap().unwrap(),
+            closed_early.load(Ordering::SeqCst),
+        )
+    }
+
+    #[test]
+    fn the_first_line_is_bounded_and_closing_early_is_recorded() {
+        assert_eq!(first_line(b"sk-1\nmore\n"), (b"sk-1\n".to_vec(), false));
+        // A first line longer than any key is cut (check_key then refuses it).
+        let long = vec![b'a'; MAX_KEY_LEN * 4];
+        let (line, _) = first_line(&long);
+        assert_eq!(line.len(), MAX_KEY_LEN + 2);
+        // More than DRAIN_LIMIT after the key: ccgw stops reading before the end.
+        let mut chatty = b"sk-1\n".to_vec();
+        chatty.resize(DRAIN_LIMIT as usize * 2, b'x');
+        assert_eq!(first_line(&chatty), (b"sk-1\n".to_vec(), true));
+    }
+
+    #[test]
+    fn sigpipe_is_recognised_from_a_signal_or_a_shells_status() {
+        assert!(died_of_sigpipe(ExitStatus::from_raw(13)));
+        assert!(died_of_sigpipe(ExitStatus::from_raw(141 << 8)));
+        assert!(!died_of_sigpipe(ExitStatus::from_raw(15)));
+        assert!(!died_of_sigpipe(ExitStatus::from_raw(1 << 8)));
+    }
 
     #[test]
     fn splits_like_a_posix_shell() {
