@@ -422,16 +422,25 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
         )
     })?;
     for (name, profile) in &parsed.profiles {
-        validate(profile).map_err(|(field, msg)| {
-            let keys = ["profiles", name.as_str(), field];
-            let line = line_of(text, &keys)
-                .or_else(|| line_of(text, &keys[..2]))
-                .map_or(String::new(), |l| format!(":{l}"));
-            error::config(
-                format!("{file}{line}: profiles.{name}.{field}: {msg}"),
-                None,
-            )
-        })?;
+        let invalid = match rules::profile_name(name) {
+            Err(b) => Invalid::from(b),
+            Ok(()) => match validate(profile) {
+                Ok(()) => continue,
+                Err(i) => i,
+            },
+        };
+        let mut keys = vec!["profiles", name.as_str()];
+        keys.extend(invalid.path.iter().map(String::as_str));
+        // The value's own line, else the nearest enclosing table's.
+        let line = (2..=keys.len())
+            .rev()
+            .find_map(|n| line_of(text, &keys[..n]))
+            .map_or(String::new(), |l| format!(":{l}"));
+        let field: Vec<String> = keys.iter().map(|k| field_key(k)).collect();
+        return Err(error::config(
+            format!("{file}{line}: {}: {}", field.join("."), invalid.message),
+            invalid.hint,
+        ));
     }
     Ok(parsed)
 }
@@ -496,26 +505,259 @@ fn field_error<T: serde::de::DeserializeOwned>(value: toml::Value) -> Option<(St
     }
 }
 
-/// Checks serde cannot express: a usable URL, the mode's own fields.
-fn validate(p: &Profile) -> std::result::Result<(), (&'static str, String)> {
-    match reqwest::Url::parse(&p.gateway) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(_) => return Err(("gateway", format!("`{}` is not an http(s) URL", p.gateway))),
-        Err(e) => return Err(("gateway", format!("`{}` is not a URL: {e}", p.gateway))),
+/// A value of a profile that breaks a rule in [`rules`]: where (relative to the profile, e.g.
+/// `["headers", "x-team"]`), what is wrong, and the fix when the message alone does not say it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Invalid {
+    path: Vec<String>,
+    message: String,
+    hint: Option<String>,
+}
+
+impl Invalid {
+    fn at(path: &[&str], message: String) -> Self {
+        Self {
+            path: path.iter().map(|s| (*s).to_owned()).collect(),
+            message,
+            hint: None,
+        }
     }
-    if p.key_ttl < Duration::from_secs(10) {
-        return Err(("key_ttl", "must be at least 10s".into()));
+}
+
+impl From<rules::Broken> for Invalid {
+    fn from(b: rules::Broken) -> Self {
+        Self {
+            path: Vec::new(),
+            message: b.message,
+            hint: b.hint,
+        }
+    }
+}
+
+/// Apply a rule to the value at `path`.
+fn check(path: &[&str], rule: Result<(), rules::Broken>) -> Result<(), Invalid> {
+    rule.map_err(|b| Invalid {
+        path: path.iter().map(|s| (*s).to_owned()).collect(),
+        ..b.into()
+    })
+}
+
+/// Checks serde cannot express: the [`rules`] for each value, the mode's own fields.
+fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
+    check(&["gateway"], rules::gateway(&p.gateway))?;
+    check(&["key_ttl"], rules::key_lifetime(p.key_ttl))?;
+    for (name, value) in &p.headers {
+        check(&["headers", name], rules::header(name, value))?;
+    }
+    match &p.key {
+        KeySource::Jwt(JwtSource { ttl: Some(ttl), .. }) => {
+            check(&["key", "ttl"], rules::key_lifetime(*ttl))?;
+        }
+        KeySource::Command(CommandSource {
+            timeout: Some(t), ..
+        }) => check(&["key", "timeout"], rules::command_timeout(*t))?,
+        _ => {}
     }
     match p.mode {
-        Mode::Bedrock if p.bedrock.is_none() => Err((
-            "bedrock",
+        Mode::Bedrock if p.bedrock.is_none() => Err(Invalid::at(
+            &["bedrock"],
             "bedrock mode needs `bedrock = { region = \"…\" }`".into(),
         )),
-        Mode::Vertex if p.vertex.is_none() => Err((
-            "vertex",
+        Mode::Vertex if p.vertex.is_none() => Err(Invalid::at(
+            &["vertex"],
             "vertex mode needs `vertex = { project = \"…\" }`".into(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// A key of a dotted field path as a person reads it: bare when TOML allows that, else quoted
+/// (and escaped: a header name may hold anything).
+fn field_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+/// The rules a profile's values follow. The loader applies every one of them, so a config that
+/// loads is one every command can use; `init` and `doctor` call the same functions rather
+/// than keeping copies. Messages are lowercase and never repeat a secret (a gateway URL's
+/// password is not echoed).
+pub mod rules {
+    use std::time::Duration;
+
+    /// Why a value breaks a rule, and the fix when the message alone does not say it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Broken {
+        pub message: String,
+        pub hint: Option<String>,
+    }
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.message)
+        }
+    }
+
+    impl From<Broken> for String {
+        fn from(b: Broken) -> Self {
+            match b.hint {
+                Some(h) => format!("{} ({h})", b.message),
+                None => b.message,
+            }
+        }
+    }
+
+    fn broken(message: impl Into<String>, hint: Option<&str>) -> Broken {
+        Broken {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
+    }
+
+    /// Shortest key lifetime (`key_ttl`, a JWT's `ttl`): Claude Code re-asks after a quarter.
+    pub const MIN_KEY_LIFETIME: Duration = Duration::from_secs(10);
+    /// Longest key lifetime: a year (humantime's `1y`). Longer is never what is meant, and far
+    /// longer overflows the clock arithmetic of the cache and of a JWT's `exp`.
+    pub const MAX_KEY_LIFETIME: Duration = Duration::from_secs(31_557_600);
+    /// Shortest time limit for a key command.
+    pub const MIN_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+    /// Longest time limit for a key command: Claude Code itself gives an apiKeyHelper 10 minutes.
+    pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+    fn within(d: Duration, min: Duration, max: Duration) -> Result<(), Broken> {
+        let show = |d: Duration| humantime::format_duration(d).to_string();
+        if d < min {
+            return Err(broken(format!("must be at least {}", show(min)), None));
+        }
+        if d > max {
+            return Err(broken(format!("must be at most {}", show(max)), None));
+        }
+        Ok(())
+    }
+
+    /// `key_ttl` and a JWT's `ttl`.
+    pub fn key_lifetime(d: Duration) -> Result<(), Broken> {
+        within(d, MIN_KEY_LIFETIME, MAX_KEY_LIFETIME)
+    }
+
+    /// A command source's `timeout`.
+    pub fn command_timeout(d: Duration) -> Result<(), Broken> {
+        within(d, MIN_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT)
+    }
+
+    /// `gateway`: an http(s) URL with a host, exactly as Claude Code gets it (so no whitespace
+    /// or control character, which URL parsers drop silently but the variable would keep), and
+    /// no user or password in it: a credential there would end up in settings files, shell
+    /// exports and doctor's output, none of which treat it as a secret.
+    pub fn gateway(url: &str) -> Result<(), Broken> {
+        if let Some(at) = url.find(|c: char| c.is_whitespace() || c.is_control()) {
+            let what = if url[at..].starts_with(char::is_control) {
+                "a control character"
+            } else {
+                "whitespace"
+            };
+            return Err(broken(
+                format!("the URL holds {what} (at byte {at})"),
+                Some("write the gateway's base URL alone, e.g. https://gw.example.com"),
+            ));
+        }
+        let shown = without_userinfo(url);
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(u) => u,
+            Err(e) => return Err(broken(format!("`{shown}` is not a URL: {e}"), None)),
+        };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(broken(
+                format!("`{shown}` carries a user name or password"),
+                Some(
+                    "remove `user:password@` from `gateway`: the key comes from the profile's key source",
+                ),
+            ));
+        }
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(broken(format!("`{shown}` is not an http(s) URL"), None));
+        }
+        Ok(())
+    }
+
+    /// `url` with everything from after `scheme://` (or from the start, without one) to its
+    /// last `@` replaced by `…`, so that a message about the URL never repeats a password in
+    /// it, however malformed the URL (masking a path's `@` too costs nothing).
+    fn without_userinfo(url: &str) -> String {
+        let start = url.find("://").map_or(0, |i| i + 3);
+        match url[start..].rfind('@') {
+            Some(at) => format!("{}…{}", &url[..start], &url[start + at..]),
+            None => url.to_owned(),
+        }
+    }
+
+    /// A header name is an HTTP token (RFC 9110): letters, digits and ``!#$%&'*+-.^_`|~``.
+    pub fn header_name(name: &str) -> Result<(), Broken> {
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if name.is_empty() || !name.chars().all(token) {
+            return Err(broken(
+                format!("{name:?} is not a header name"),
+                Some("a header name has letters, digits and `-` only, e.g. x-team"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A header value is one line that Claude Code can send: no CR, LF, NUL or other control
+    /// character but tab (a line break in `ANTHROPIC_CUSTOM_HEADERS` starts another header on
+    /// every request), and nothing above U+00FF (Claude Code 2.1.227+ refuses the whole
+    /// variable then).
+    pub fn header_value(name: &str, value: &str) -> Result<(), Broken> {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(broken(
+                format!("the value of `{name}` holds a line break or control character"),
+                Some("a header value is one line of text"),
+            ));
+        }
+        if value.chars().any(|c| u32::from(c) > 0xFF) {
+            return Err(broken(
+                format!("the value of `{name}` holds characters beyond Latin-1"),
+                Some("Claude Code sends header values of Latin-1 text only"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One `headers` entry.
+    pub fn header(name: &str, value: &str) -> Result<(), Broken> {
+        header_name(name)?;
+        header_value(name, value)
+    }
+
+    /// A profile name goes into the apiKeyHelper line (`ccgw key --profile NAME`), a keyring
+    /// account and messages: not empty, no leading `-` (the helper would read it as an
+    /// option), no control character.
+    pub fn profile_name(name: &str) -> Result<(), Broken> {
+        if name.is_empty() {
+            return Err(broken("the profile name is empty", None));
+        }
+        if name.starts_with('-') {
+            return Err(broken(
+                format!(
+                    "profile name `{name}` starts with `-`: `ccgw key --profile {name}` would read it as an option"
+                ),
+                Some("rename the profile"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(broken(
+                format!("profile name {name:?} holds a control character"),
+                Some("rename the profile"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -712,5 +954,182 @@ mod tests {
             e.contains("profiles.work.bedrock: bedrock mode needs"),
             "{e}"
         );
+    }
+
+    fn hint(text: &str) -> Option<String> {
+        let e = parse(Path::new("c.toml"), text).unwrap_err();
+        e.chain()
+            .find_map(|c| c.downcast_ref::<error::Failure>())
+            .and_then(|f| f.hint.clone())
+    }
+
+    #[test]
+    fn a_password_in_the_gateway_url_is_refused_without_echoing_it() {
+        for url in [
+            "http://user:hunter2-secret@127.0.0.1:4000",
+            "https://sk-hunter2-secret@gw.example.com",
+            "https://:hunter2-secret@gw.example.com/x",
+        ] {
+            let text = GOOD.replace("http://127.0.0.1:4000", url);
+            let e = err(&text);
+            assert!(
+                e.starts_with("c.toml:4: profiles.work.gateway: `")
+                    && e.contains("carries a user name or password"),
+                "{e}"
+            );
+            assert!(!e.contains("hunter2"), "the password is echoed: {e}");
+            assert!(hint(&text).unwrap().contains("remove `user:password@`"));
+        }
+    }
+
+    #[test]
+    fn a_message_about_a_gateway_url_never_shows_its_userinfo() {
+        // Not even when the URL is broken in some other way too.
+        let e = rules::gateway("http://u:hunter2@[::1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("`http://…@[::1` is not a URL"), "{e}");
+        for url in [
+            "ftp://u:hunter2@host/x@y",
+            "u:hunter2@host",
+            "//u:hunter2@host",
+        ] {
+            let e = rules::gateway(url).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn whitespace_or_controls_in_the_gateway_url_are_refused() {
+        for url in [
+            "http://127.0.0.1:4000 ",
+            " http://127.0.0.1:4000",
+            "http://127.0.0.1:4000\\n",
+            "http://127.0.0.1:4000/a\\tb",
+            "http://127.0.0.1:4000\\u0000",
+        ] {
+            let e = err(&GOOD.replace("http://127.0.0.1:4000", url));
+            assert!(
+                e.starts_with("c.toml:4: profiles.work.gateway: the URL holds"),
+                "{url:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_names_must_be_tokens_and_values_one_line() {
+        let with =
+            |headers: &str| GOOD.replace("gateway =", &format!("headers = {headers}\ngateway ="));
+        assert!(
+            parse(
+                Path::new("c.toml"),
+                &with(r#"{ "x-team" = "eng", "X_B" = "a\tb é" }"#)
+            )
+            .is_ok()
+        );
+        for (headers, field, what) in [
+            (
+                r#"{ "x-a" = "1\r\nx-evil: yes" }"#,
+                "headers.x-a",
+                "line break or control",
+            ),
+            (
+                r#"{ "x-a" = "1\nx-evil: yes" }"#,
+                "headers.x-a",
+                "line break or control",
+            ),
+            (
+                r#"{ "x-a" = "1\u0000" }"#,
+                "headers.x-a",
+                "line break or control",
+            ),
+            (r#"{ "x-a" = "\u2603" }"#, "headers.x-a", "beyond Latin-1"),
+            (
+                r#"{ "x a" = "1" }"#,
+                "headers.\"x a\"",
+                "is not a header name",
+            ),
+            (
+                r#"{ "x:a" = "1" }"#,
+                "headers.\"x:a\"",
+                "is not a header name",
+            ),
+            (
+                r#"{ "x\na" = "1" }"#,
+                "headers.\"x\\na\"",
+                "is not a header name",
+            ),
+            (r#"{ "" = "1" }"#, "headers.\"\"", "is not a header name"),
+        ] {
+            let e = err(&with(headers));
+            assert!(
+                e.starts_with(&format!("c.toml:4: profiles.work.{field}: ")) && e.contains(what),
+                "{headers}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_out_of_range_are_config_errors_naming_the_field() {
+        let e = err(&GOOD.replace("gateway =", "key_ttl = \"500000000000y\"\ngateway ="));
+        assert!(
+            e.starts_with("c.toml:4: profiles.work.key_ttl: must be at most 1year"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("gateway =", "key_ttl = \"5s\"\ngateway ="));
+        assert!(
+            e.starts_with("c.toml:4: profiles.work.key_ttl: must be at least 10s"),
+            "{e}"
+        );
+        let jwt = |ttl: &str| {
+            GOOD.replace(
+                "source = \"env\"\nvar = \"K\"\n",
+                &format!(
+                    "source = \"jwt\"\nalgorithm = \"HS256\"\nsecret_env = \"S\"\nttl = \"{ttl}\"\n"
+                ),
+            )
+        };
+        let e = err(&jwt("500000000000y"));
+        assert!(
+            e.starts_with("c.toml:10: profiles.work.key.ttl: must be at most 1year"),
+            "{e}"
+        );
+        assert!(parse(Path::new("c.toml"), &jwt("5m")).is_ok());
+        let command = |timeout: &str| {
+            GOOD.replace(
+                "source = \"env\"\nvar = \"K\"\n",
+                &format!("source = \"command\"\ncommand = \"x\"\ntimeout = \"{timeout}\"\n"),
+            )
+        };
+        let e = err(&command("500000000000y"));
+        assert!(
+            e.starts_with("c.toml:9: profiles.work.key.timeout: must be at most 10m"),
+            "{e}"
+        );
+        let e = err(&command("0s"));
+        assert!(
+            e.starts_with("c.toml:9: profiles.work.key.timeout: must be at least 1s"),
+            "{e}"
+        );
+        assert!(parse(Path::new("c.toml"), &command("2m")).is_ok());
+    }
+
+    #[test]
+    fn a_profile_name_that_would_break_the_helper_line_is_refused() {
+        let named = |name: &str| GOOD.replace("profiles.work", &format!("profiles.{name}"));
+        let e = err(&named("\"-x\""));
+        assert!(
+            e.starts_with("c.toml:3: profiles.-x: profile name `-x` starts with `-`"),
+            "{e}"
+        );
+        assert_eq!(
+            hint(&named("\"-x\"")).as_deref(),
+            Some("rename the profile")
+        );
+        let e = err(&named("\"a\\u001bb\""));
+        assert!(e.contains("holds a control character"), "{e}");
+        let e = err(&named("\"\""));
+        assert!(e.contains("the profile name is empty"), "{e}");
+        assert!(parse(Path::new("c.toml"), &named("\"a-b c\"")).is_ok());
     }
 }

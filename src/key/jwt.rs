@@ -23,12 +23,9 @@ use anyhow::Result;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, errors::ErrorKind};
 use serde_json::{Map, Value};
 
-use crate::config::{JwtSource, Profile};
+use crate::config::{self, JwtSource, Profile};
 use crate::error;
 use crate::key::{Fetched, keyring};
-
-/// Shortest token lifetime accepted: below this a token could expire between mint and use.
-const MIN_TTL: Duration = Duration::from_secs(10);
 
 /// Claims ccgw always sets itself; a `[key.claims]` entry may not override them.
 const RESERVED: &[&str] = &["iat", "exp", "nbf", "jti"];
@@ -76,18 +73,16 @@ pub fn algorithm(name: &str) -> Result<Algorithm> {
     })
 }
 
-/// The token lifetime: the source's `ttl`, else the profile's `key_ttl`.
+/// The token lifetime: the source's `ttl`, else the profile's `key_ttl`. The loader already
+/// holds both to the key lifetime rule; a profile built in code meets the same rule here.
 pub fn token_ttl(profile: &Profile, src: &JwtSource) -> Result<Duration> {
     let ttl = src.ttl.unwrap_or(profile.key_ttl);
-    if ttl < MIN_TTL {
-        return Err(error::config(
-            format!(
-                "key.ttl: `{}` is too short for a JWT",
-                humantime::format_duration(ttl)
-            ),
-            Some("use at least 10s (and well above Claude Code's helper TTL)".into()),
-        ));
-    }
+    config::rules::key_lifetime(ttl).map_err(|b| {
+        error::config(
+            format!("key.ttl: `{}` {b}", humantime::format_duration(ttl)),
+            b.hint,
+        )
+    })?;
     Ok(ttl)
 }
 

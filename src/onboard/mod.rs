@@ -360,24 +360,18 @@ pub fn vault_auth_of(a: VaultAuthArg) -> VaultAuth {
     }
 }
 
-/// An http(s) URL with a host: what a profile's `gateway` must be.
+/// What a profile's `gateway` must be (`config::rules::gateway`).
 pub fn check_gateway(url: &str) -> Result<(), String> {
-    match reqwest::Url::parse(url.trim()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(_) => Err(format!("`{url}` is not an http(s) URL")),
-        Err(e) => Err(format!("`{url}` is not a URL: {e}")),
-    }
+    config::rules::gateway(url).map_err(String::from)
 }
 
-/// The config refuses key lifetimes under 10s; say so before anything is written.
+/// A key lifetime the config accepts (`config::rules::key_lifetime`); said before anything is
+/// written.
 pub fn check_ttl(ttl: Duration) -> Result<(), String> {
-    if ttl < Duration::from_secs(10) {
-        return Err("must be at least 10s".into());
-    }
-    Ok(())
+    config::rules::key_lifetime(ttl).map_err(String::from)
 }
 
-/// `55m`, `1h 30m`, …: a humantime duration of at least 10s.
+/// `55m`, `1h 30m`, …: a humantime duration the config accepts as a key lifetime.
 pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| format!("`{text}`: {e}"))?;
     check_ttl(d)?;
@@ -393,20 +387,14 @@ pub fn check_algorithm(alg: &str) -> Result<String, String> {
         .ok_or_else(|| format!("`{alg}` is not one of {}", JWT_ALGORITHMS.join(", ")))
 }
 
-/// `Name: value` → (name, value). Header names are HTTP tokens; values one line.
+/// `Name: value` → (name, value), by the config's header rule (`config::rules::header`).
 pub fn parse_header(h: &str) -> Result<(String, String), String> {
     let Some((name, value)) = h.split_once(':') else {
         return Err(format!("`{h}` is not `Name: value`"));
     };
-    let name = name.trim();
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(token) {
-        return Err(format!("`{name}` is not a header name"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!("the value of `{name}` holds a control character"));
-    }
-    Ok((name.to_owned(), value.trim().to_owned()))
+    let (name, value) = (name.trim(), value.trim());
+    config::rules::header(name, value).map_err(String::from)?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// `k=v` → (k, v).
@@ -417,11 +405,10 @@ pub fn parse_claim(c: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A profile name: a TOML key and a keyring account, so plain and on one line.
+/// A new profile's name: what the config accepts (`config::rules::profile_name`), and plain
+/// (a bare TOML key, a keyring account anyone can type).
 pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("the profile name is empty".into());
-    }
+    config::rules::profile_name(name).map_err(String::from)?;
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
@@ -727,6 +714,17 @@ mod tests {
         assert!(check_gateway_key("sk-1").is_ok() && check_gateway_key("a b").is_err());
         assert_eq!(parse_claim("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_header("x y: 1").is_err());
+        // The config's own rules (config::rules), not copies of them.
+        assert!(parse_header("x-a: 1\r\nx-evil: yes").is_err());
+        assert!(parse_header("x-a: \u{2603}").is_err());
+        assert!(check_name("-x").unwrap_err().contains("starts with `-`"));
+        let e = check_gateway("https://u:hunter2@gw.example").unwrap_err();
+        assert!(
+            e.contains("user name or password") && !e.contains("hunter2"),
+            "{e}"
+        );
+        assert!(check_gateway("http://gw.example ").is_err());
+        assert!(check_ttl(Duration::from_secs(u64::MAX)).is_err());
         assert_eq!(format!("{:?}", Secret("sk-live".into())), "Secret(…)");
     }
 }

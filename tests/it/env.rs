@@ -60,7 +60,8 @@ const HOSTILE: [&str; 13] = [
     "\r\u{1b}[31m\u{7}\u{7f}",
     "=ls",
 ];
-const GATEWAY: &str = "http://127.0.0.1:4000/gw'$(touch pwned_gw)`touch pwned_gw2`";
+// No whitespace (the config refuses a gateway URL with any): `${IFS}` stands in for it.
+const GATEWAY: &str = "http://127.0.0.1:4000/gw'$(touch${IFS}pwned_gw)`touch${IFS}pwned_gw2`";
 const MODEL: &str = "claude-'$(touch pwned_model)'\\";
 const REGION: &str = "us-east-1\"; touch pwned_region";
 const PROJECT: &str = "proj `touch pwned_project` $PATH";

@@ -57,11 +57,13 @@ fn exit_code_and_signal_are_the_childs() {
 fn child_sees_the_profile_env_without_competing_credentials() {
     let env = TestEnv::new();
     let hostile = "it's $(touch pwned) `x`\n\\ ü";
+    // A header value is one line (the config refuses a line break there).
+    let hostile_header = "it's $(touch pwned) `x` \\ ü";
     env.write_config(&SIMPLE_CONFIG.replace(
         "[profiles.work.key]",
         &format!(
             "headers = {{ \"x-h\" = {} }}\nenv = {{ EXTRA = {} }}\n\n[profiles.work.key]",
-            toml_str(hostile),
+            toml_str(hostile_header),
             toml_str(hostile)
         ),
     ));
@@ -87,7 +89,7 @@ fn child_sees_the_profile_env_without_competing_credentials() {
     );
     assert_eq!(
         child.get("ANTHROPIC_CUSTOM_HEADERS"),
-        Some(&format!("x-h: {hostile}"))
+        Some(&format!("x-h: {hostile_header}"))
     );
     assert_eq!(child.get("EXTRA").map(String::as_str), Some(hostile));
     assert!(!child.contains_key("ANTHROPIC_API_KEY"));

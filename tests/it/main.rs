@@ -15,4 +15,5 @@ mod key;
 mod keyring;
 mod profile;
 mod sec_secrets;
+mod sec_process_config;
 mod settings;

@@ -1,5 +1,6 @@
-//! `config`: the profile loads, the mode has its fields (the loader enforces those), and the
-//! gateway URL is a base URL Claude Code can use.
+//! `config`: the profile loads (the loader applies every `config::rules` rule: gateway URL,
+//! headers, durations, the mode's fields, so a broken value fails here with the loader's own
+//! message), and the gateway URL is a base URL Claude Code can use.
 
 use crate::config::{ConfigPath, Loaded, Mode, Profile};
 use crate::doctor::{Input, Options, Outcome};
@@ -42,7 +43,8 @@ fn failure(e: &anyhow::Error) -> Outcome {
     Outcome::fail(format!("{e:#}"), hint)
 }
 
-/// Findings the loader does not reject but Claude Code would trip over.
+/// Findings the loader does not reject but Claude Code would trip over (what it rejects is
+/// not repeated here: one home per rule).
 fn judge(name: &str, p: &Profile) -> Outcome {
     let what = format!(
         "profile `{name}`: {} mode, key from {}",
@@ -82,14 +84,6 @@ fn judge(name: &str, p: &Profile) -> Outcome {
             format!("{what}; plain http to `{host}`"),
             "the key travels unencrypted: use an https:// gateway URL",
         );
-    }
-    for header in p.headers.keys() {
-        if reqwest::header::HeaderName::from_bytes(header.trim().as_bytes()).is_err() {
-            return Outcome::warn(
-                format!("{what}; header name `{header}` is not valid"),
-                "fix the name in `headers` (letters, digits and `-`)",
-            );
-        }
     }
     if matches!(p.mode, Mode::Anthropic) {
         return Outcome::pass(format!(
