@@ -549,6 +549,9 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
     for (name, value) in &p.headers {
         check(&["headers", name], rules::header(name, value))?;
     }
+    for (name, value) in &p.env {
+        check(&["env", name], rules::env_var(name, value))?;
+    }
     match &p.key {
         KeySource::Jwt(JwtSource { ttl: Some(ttl), .. }) => {
             check(&["key", "ttl"], rules::key_lifetime(*ttl))?;
@@ -734,6 +737,61 @@ pub mod rules {
     pub fn header(name: &str, value: &str) -> Result<(), Broken> {
         header_name(name)?;
         header_value(name, value)
+    }
+
+    /// An environment variable name every shell and Claude Code's settings accept: letters,
+    /// digits and `_`, not starting with a digit.
+    pub fn env_name(name: &str) -> Result<(), Broken> {
+        let mut chars = name.chars();
+        let ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            Ok(())
+        } else {
+            Err(broken(
+                format!(
+                    "`{}` is not a valid environment variable name",
+                    name.escape_debug()
+                ),
+                Some(
+                    "use letters, digits and `_`, not starting with a digit, in the profile's `env`",
+                ),
+            ))
+        }
+    }
+
+    /// One entry of a profile's extra `env`: a valid name, a value without NUL (no process
+    /// environment can hold one), and the rules of the variable's own kind, so the extras cannot
+    /// smuggle in what `headers` and `gateway` refuse: each line of `ANTHROPIC_CUSTOM_HEADERS`
+    /// is a header, and a base URL follows the gateway rule.
+    pub fn env_var(name: &str, value: &str) -> Result<(), Broken> {
+        env_name(name)?;
+        if value.contains('\0') {
+            return Err(broken(
+                format!("`{name}` contains a NUL character, which no environment can hold"),
+                None,
+            ));
+        }
+        match name {
+            "ANTHROPIC_CUSTOM_HEADERS" => {
+                for line in value.split('\n').filter(|l| !l.trim().is_empty()) {
+                    let Some((h, v)) = line.split_once(':') else {
+                        return Err(broken(
+                            format!("`{name}` has a line that is not `Name: value`"),
+                            Some("put headers in the profile's `headers` table instead"),
+                        ));
+                    };
+                    header(h.trim(), v.trim())?;
+                }
+                Ok(())
+            }
+            "ANTHROPIC_BASE_URL" | "ANTHROPIC_BEDROCK_BASE_URL" | "ANTHROPIC_VERTEX_BASE_URL" => {
+                gateway(value)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A profile name goes into the apiKeyHelper line (`ccgw key --profile NAME`), a keyring
@@ -961,6 +1019,63 @@ mod tests {
         e.chain()
             .find_map(|c| c.downcast_ref::<error::Failure>())
             .and_then(|f| f.hint.clone())
+    }
+
+    /// The extra `env` cannot carry what `headers` and `gateway` refuse, nor a name or value no
+    /// environment can hold.
+    #[test]
+    fn extra_env_follows_the_header_gateway_and_name_rules() {
+        let with_env = |table: &str| {
+            GOOD.replace(
+                "\n[profiles.work.key]",
+                &format!("env = {table}\n\n[profiles.work.key]"),
+            )
+        };
+        for (table, field, wanted) in [
+            (
+                r#"{ "A=B" = "1" }"#,
+                r#"env."A=B""#,
+                "not a valid environment variable name",
+            ),
+            (
+                r#"{ "1X" = "1" }"#,
+                "env.1X",
+                "not a valid environment variable name",
+            ),
+            (r#"{ X = "a\u0000b" }"#, "env.X", "contains a NUL character"),
+            (
+                r#"{ ANTHROPIC_CUSTOM_HEADERS = "x-a: 1\nx-b: 2\rInjected: yes" }"#,
+                "env.ANTHROPIC_CUSTOM_HEADERS",
+                "line break or control character",
+            ),
+            (
+                r#"{ ANTHROPIC_CUSTOM_HEADERS = "no colon here" }"#,
+                "env.ANTHROPIC_CUSTOM_HEADERS",
+                "not `Name: value`",
+            ),
+            (
+                r#"{ ANTHROPIC_CUSTOM_HEADERS = "bad name: 1" }"#,
+                "env.ANTHROPIC_CUSTOM_HEADERS",
+                "is not a header name",
+            ),
+            (
+                r#"{ ANTHROPIC_BASE_URL = "https://u:hunter2@gw.example.com" }"#,
+                "env.ANTHROPIC_BASE_URL",
+                "carries a user name or password",
+            ),
+        ] {
+            let e = err(&with_env(table));
+            assert!(
+                e.contains(&format!("profiles.work.{field}: ")),
+                "{table}: {e}"
+            );
+            assert!(e.contains(wanted), "{table}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+        let ok = with_env(
+            r#"{ ANTHROPIC_CUSTOM_HEADERS = "x-a: 1\nx-b: two words", DISABLE_PROMPT_CACHING = "1" }"#,
+        );
+        assert!(parse(Path::new("c.toml"), &ok).is_ok());
     }
 
     #[test]

@@ -185,25 +185,7 @@ pub fn check_env(vars: &[(String, String)]) -> Result<()> {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    let mut bytes = name.bytes();
-    let ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(error::config(
-            format!(
-                "`{}` is not a valid environment variable name",
-                name.escape_debug()
-            ),
-            Some(
-                "use letters, digits and `_`, not starting with a digit, in the profile's `env`"
-                    .into(),
-            ),
-        ))
-    }
+    crate::config::rules::env_name(name).map_err(|b| error::config(b.message, b.hint))
 }
 
 /// Quote `s` for POSIX sh so that it is one word with exactly this value. Plain words are left

@@ -14,6 +14,6 @@ mod jwt;
 mod key;
 mod keyring;
 mod profile;
-mod sec_secrets;
 mod sec_process_config;
+mod sec_secrets;
 mod settings;
