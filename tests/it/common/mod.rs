@@ -7,6 +7,7 @@ pub mod claude;
 pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
+pub mod rawserver;
 pub mod secret_service;
 pub mod shells;
 pub mod tmux;
