@@ -683,7 +683,7 @@ impl Vault {
             )
         };
         let trusted_from = match &self.ca_file {
-            Some(ca) => format!("the certificate in `{}`", ca.display()),
+            Some(ca) => format!("`ca_file` (`{}`)", ca.display()),
             None => "`ca_file`".to_owned(),
         };
         match classify(&why) {
@@ -707,7 +707,7 @@ impl Vault {
             ProblemKind::NameMismatch => tls(
                 "its certificate is not valid for this host name".into(),
                 format!(
-                    "use the host name the certificate was issued for in `addr` (checked also for {trusted_from})"
+                    "use the host name the certificate was issued for in `addr` (a certificate trusted through {trusted_from} must be for that name too)"
                 ),
             ),
             ProblemKind::ExpiredCert => tls(

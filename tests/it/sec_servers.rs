@@ -5,12 +5,13 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::TestEnv;
 use crate::common::fakegw::Req;
+use crate::common::openbao::{OpenBao, ROOT_TOKEN};
 use crate::common::rawserver::RawServer;
 
 /// The Vault token every test hands ccgw (through the environment, never argv).
@@ -24,8 +25,17 @@ struct Out {
     elapsed: Duration,
 }
 
-/// `ccgw key` in `env` with VAULT_TOKEN set, run through `cmd_prefix` (e.g. `/usr/bin/time`).
+/// `ccgw key` in `env` with VAULT_TOKEN set, run through `prefix` (e.g. `/usr/bin/time`).
 fn run_key(env: &TestEnv, prefix: &[&str]) -> Out {
+    run_key_token(env, prefix, TOKEN)
+}
+
+/// `ccgw key` with this Vault token.
+fn run_key_with(env: &TestEnv, token: &str) -> Out {
+    run_key_token(env, &[], token)
+}
+
+fn run_key_token(env: &TestEnv, prefix: &[&str], token: &str) -> Out {
     let mut cmd = if prefix.is_empty() {
         Command::new(crate::common::ccgw_bin())
     } else {
@@ -35,7 +45,7 @@ fn run_key(env: &TestEnv, prefix: &[&str]) -> Out {
     };
     env.apply(&mut cmd);
     cmd.arg("key")
-        .env("VAULT_TOKEN", TOKEN)
+        .env("VAULT_TOKEN", token)
         .stdin(Stdio::null());
     let started = Instant::now();
     let out = cmd.output().unwrap();
@@ -45,7 +55,7 @@ fn run_key(env: &TestEnv, prefix: &[&str]) -> Out {
         stderr: String::from_utf8(out.stderr).unwrap(),
         elapsed: started.elapsed(),
     };
-    assert!(!o.stderr.contains(TOKEN), "the token leaked: {}", o.stderr);
+    assert!(!o.stderr.contains(token), "the token leaked: {}", o.stderr);
     o
 }
 
@@ -293,4 +303,282 @@ fn an_answer_that_is_not_vaults_is_reported_as_unexpected() {
         o.stderr
     );
     assert!(!o.stderr.contains("could not reach"), "{}", o.stderr);
+}
+
+/// A certificate as `openssl req -x509` makes it by default: self-signed, `CA:TRUE`, for
+/// 127.0.0.1. Returns (certificate, key) paths.
+fn openssl_self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    let out = Command::new(crate::common::require("openssl"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-days",
+            "30",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = Command::new(crate::common::require("openssl"))
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"),
+        "openssl did not make a CA:TRUE certificate"
+    );
+    (cert, key)
+}
+
+/// A self-signed `CA:TRUE` certificate for 127.0.0.1 that expired in 2021 (rcgen: openssl makes
+/// no certificate in the past).
+fn expired_self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.join("expired.pem"), dir.join("expired-key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (cert_path, key_path)
+}
+
+/// A port whose next one is free too (bao binds PORT+1 for each listener's cluster traffic).
+fn free_port_pair() -> u16 {
+    for _ in 0..50 {
+        let p = crate::common::free_port();
+        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two free adjacent ports on 127.0.0.1");
+}
+
+fn tls_listener(port: u16, cert: &Path, key: &Path) -> String {
+    format!(
+        "listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{}\"\n  \
+         tls_key_file = \"{}\"\n}}\n",
+        cert.display(),
+        key.display()
+    )
+}
+
+/// A real OpenBao holding the key, with two extra TLS listeners: one with a fresh
+/// `openssl req -x509` certificate, one with an expired self-signed CA certificate.
+struct TlsBao {
+    bao: OpenBao,
+    certs: tempfile::TempDir,
+    good_port: u16,
+    good_cert: PathBuf,
+    expired_port: u16,
+    expired_cert: PathBuf,
+}
+
+fn tls_bao() -> TlsBao {
+    let certs = tempfile::Builder::new()
+        .prefix("ccgw-certs-")
+        .tempdir()
+        .unwrap();
+    let (good_cert, good_key) = openssl_self_signed(certs.path(), "vault");
+    let (expired_cert, expired_key) = expired_self_signed(certs.path());
+    let good_port = free_port_pair();
+    let expired_port = free_port_pair();
+    let bao = OpenBao::start_with_config(&format!(
+        "{}{}",
+        tls_listener(good_port, &good_cert, &good_key),
+        tls_listener(expired_port, &expired_cert, &expired_key)
+    ));
+    bao.run(&["kv", "put", "secret/gw", &format!("api_key={KEY}")]);
+    TlsBao {
+        bao,
+        certs,
+        good_port,
+        good_cert,
+        expired_port,
+        expired_cert,
+    }
+}
+
+fn ca_file_line(path: &Path) -> String {
+    format!("ca_file = \"{}\"\n", path.display())
+}
+
+/// Error line and hint line of a failed run.
+fn error_and_hint(o: &Out) -> (&str, &str) {
+    let mut lines = o.stderr.lines();
+    (lines.next().unwrap_or(""), lines.next().unwrap_or(""))
+}
+
+#[test]
+fn vault_trusts_a_self_signed_ca_certificate_in_ca_file_and_names_each_tls_failure() {
+    let tb = tls_bao();
+    let env = TestEnv::new();
+    let good = format!("https://127.0.0.1:{}", tb.good_port);
+
+    // curl trusts it as its own CA: the certificate is what a private PKI hands out.
+    let curl = Command::new(crate::common::require("curl"))
+        .args(["-sS", "-o", "/dev/null", "--cacert"])
+        .arg(&tb.good_cert)
+        .arg(format!("{good}/v1/sys/health"))
+        .output()
+        .unwrap();
+    assert!(
+        curl.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+
+    // So does ccgw, given the certificate in `ca_file` (and the KV version detection with it).
+    env.write_config(&vault_config(&good, &ca_file_line(&tb.good_cert)));
+    let o = run_key_with(&env, ROOT_TOKEN);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, format!("{KEY}\n").as_str()),
+        "{}",
+        o.stderr
+    );
+
+    // The same certificate under a name it was not issued for.
+    let by_name = format!("https://localhost:{}", tb.good_port);
+    env.write_config(&vault_config(&by_name, &ca_file_line(&tb.good_cert)));
+    let o = run_key_with(&env, ROOT_TOKEN);
+    assert_exit_4(&o);
+    let (error, hint) = error_and_hint(&o);
+    assert!(
+        error.contains("TLS") && error.contains("not valid for this host name"),
+        "{error}"
+    );
+    assert!(hint.contains("`addr`"), "{hint}");
+
+    // A CA certificate as the server's own, not the one in `ca_file`.
+    env.write_config(&vault_config(&good, &ca_file_line(&tb.expired_cert)));
+    let o = run_key_with(&env, ROOT_TOKEN);
+    assert_exit_4(&o);
+    let (error, hint) = error_and_hint(&o);
+    assert!(
+        error.contains("TLS") && error.contains("CA certificate (CA:TRUE)"),
+        "{error}"
+    );
+    assert!(hint.contains("`ca_file`"), "{hint}");
+
+    // Byte-identical to `ca_file`, but expired: still refused.
+    let expired = format!("https://127.0.0.1:{}", tb.expired_port);
+    env.write_config(&vault_config(&expired, &ca_file_line(&tb.expired_cert)));
+    let o = run_key_with(&env, ROOT_TOKEN);
+    assert_exit_4(&o);
+    let (error, hint) = error_and_hint(&o);
+    assert!(
+        error.contains("TLS") && error.contains("expired"),
+        "{error}"
+    );
+    assert!(hint.contains("ca_file"), "{hint}");
+
+    assert_eq!(tb.bao.count_requests("secret/data/gw", "read"), 1);
+    drop(tb.certs);
+}
+
+/// `ccgw doctor --only network` against the real OpenBao TLS listener (any HTTP answer proves
+/// the TLS chain), with the certificate in `tls.ca_file` or only in NODE_EXTRA_CA_CERTS.
+#[test]
+fn doctor_trusts_a_self_signed_ca_certificate_like_node_does() {
+    let tb = tls_bao();
+    let env = TestEnv::new();
+    let gateway = format!("https://127.0.0.1:{}", tb.good_port);
+    let config = |extra: &str| {
+        format!(
+            "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"{gateway}\"\n{extra}\n\
+             [profiles.work.key]\nsource = \"env\"\nvar = \"CCGW_TEST_KEY\"\n"
+        )
+    };
+    let network = |node_extra: Option<&Path>| {
+        let mut cmd = env.ccgw();
+        cmd.env("CCGW_TEST_KEY", KEY).args([
+            "doctor",
+            "--json",
+            "--only",
+            "network",
+            "--timeout",
+            "10s",
+        ]);
+        if let Some(p) = node_extra {
+            cmd.env("NODE_EXTRA_CA_CERTS", p);
+        }
+        let out = cmd.timeout(Duration::from_secs(60)).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "network")
+            .cloned()
+            .unwrap()
+    };
+
+    env.write_config(&config(""));
+    let check = network(None);
+    assert_eq!(check["status"], "fail", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("CA certificate (CA:TRUE)"),
+        "{check:#}"
+    );
+    let hint = check["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("tls.ca_file") && hint.contains("NODE_EXTRA_CA_CERTS"),
+        "{hint}"
+    );
+
+    env.write_config(&config(&format!(
+        "tls = {{ ca_file = \"{}\" }}",
+        tb.good_cert.display()
+    )));
+    let check = network(None);
+    assert_eq!(check["status"], "pass", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("TLS verified with tls.ca_file"),
+        "{check:#}"
+    );
+
+    env.write_config(&config(""));
+    let check = network(Some(&tb.good_cert));
+    assert_eq!(check["status"], "pass", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("TLS verified with NODE_EXTRA_CA_CERTS"),
+        "{check:#}"
+    );
 }
