@@ -582,3 +582,110 @@ fn doctor_trusts_a_self_signed_ca_certificate_like_node_does() {
         "{check:#}"
     );
 }
+
+/// Reproduces: a session bus that accepts the connection and then never says a word (a hung
+/// dbus-daemon or Secret Service); no real bus does that on demand. Holds every connection
+/// open, silent, until dropped (or 90 s).
+struct SilentBus {
+    dir: tempfile::TempDir,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SilentBus {
+    fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::Builder::new()
+            .prefix("ccgw-silent-bus-")
+            .tempdir()
+            .unwrap();
+        let listener = std::os::unix::net::UnixListener::bind(dir.path().join("bus")).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(90);
+            while !stop2.load(Ordering::SeqCst) && Instant::now() < deadline {
+                if let Ok((conn, _)) = listener.accept()
+                    && held.len() < 50
+                {
+                    held.push(conn);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Self {
+            dir,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn address(&self) -> String {
+        format!("unix:path={}", self.dir.path().join("bus").display())
+    }
+}
+
+impl Drop for SilentBus {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Wait for `child` at most `limit`; kill it if it is still running then (`None`).
+fn wait_bounded(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> Option<(std::process::Output, Duration)> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some((child.wait_with_output().unwrap(), started.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn a_secret_service_that_never_answers_is_exit_4_in_bounded_time_and_frees_the_lock() {
+    let bus = SilentBus::start();
+    let env = TestEnv::new();
+    env.write_config(
+        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"http://127.0.0.1:4000\"\n\n\
+         [profiles.work.key]\nsource = \"keyring\"\n",
+    );
+    // Two callers at once, as two claude processes would be: the second waits for the first's
+    // cache lock, so the first must give it up in bounded time.
+    let spawn = || {
+        let mut cmd = Command::new(crate::common::ccgw_bin());
+        env.apply(&mut cmd);
+        cmd.arg("key")
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let first = wait_bounded(first, Duration::from_secs(60));
+    let second = wait_bounded(second, Duration::from_secs(60));
+    for run in [&first, &second] {
+        let Some((out, took)) = run else {
+            panic!("a `ccgw key` still ran after 60 s (killed)");
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(stderr.contains("did not answer within 10s"), "{stderr}");
+        assert!(stderr.contains("hint: "), "{stderr}");
+        // One 10 s wait each, the second after the first: far below the 30 s lock wait + more.
+        assert!(*took < Duration::from_secs(35), "{took:?}: {stderr}");
+    }
+}
