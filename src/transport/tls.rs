@@ -309,6 +309,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_client_identity_loads_and_a_foreign_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (cert_path, key_path) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        let id = read_identity(&cert_path, &key_path).unwrap();
+        assert!(client_config(Vec::new(), Some(id)).is_ok());
+
+        let other = rcgen::KeyPair::generate().unwrap();
+        std::fs::write(&key_path, other.serialize_pem()).unwrap();
+        let id = read_identity(&cert_path, &key_path).unwrap();
+        let err = client_config(Vec::new(), Some(id)).unwrap_err();
+        assert!(format!("{err:#}").contains("do not belong together"), "{err:#}");
+
+        std::fs::write(&key_path, "not a key").unwrap();
+        assert!(read_identity(&cert_path, &key_path).is_err());
+    }
+
+    #[test]
     fn reads_the_validity_of_a_real_certificate() {
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
         params.not_before = rcgen::date_time_ymd(2024, 2, 29);

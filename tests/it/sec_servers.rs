@@ -689,3 +689,51 @@ fn a_secret_service_that_never_answers_is_exit_4_in_bounded_time_and_frees_the_l
         assert!(*took < Duration::from_secs(35), "{took:?}: {stderr}");
     }
 }
+
+/// Reproduces: a gateway whose health route streams without end (a misrouted port, a broken
+/// proxy); LiteLLM does not. The doctor's body reader is the same bounded one as Vault's.
+#[test]
+fn doctor_reads_at_most_the_body_limit_and_says_so() {
+    let gateway = RawServer::start(|_req: &Req, s: &mut TcpStream| endless_body(s, 256 << 20));
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"{}\"\n\n\
+         [profiles.work.key]\nsource = \"env\"\nvar = \"CCGW_TEST_KEY\"\n",
+        gateway.base()
+    ));
+    let started = Instant::now();
+    let out = env
+        .ccgw()
+        .env("CCGW_TEST_KEY", KEY)
+        .args([
+            "doctor",
+            "--json",
+            "--timeout",
+            "10s",
+            "--only",
+            "network",
+            "gateway",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "gateway")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "fail", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 1 MiB"),
+        "{check:#}"
+    );
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
