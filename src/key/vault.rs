@@ -727,3 +727,58 @@ impl Vault {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(addr: &str) -> Vault {
+        let src: VaultSource =
+            toml::from_str(&format!("addr = \"{addr}\"\npath = \"gw\"")).unwrap();
+        client(&src, &Target::new(&src).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn urls_keep_a_path_prefix_and_encode_each_part() {
+        let v = vault("https://vault.example:8200/prefix/");
+        assert_eq!(
+            v.url("auth/userpass/login/a b?c").as_str(),
+            "https://vault.example:8200/prefix/v1/auth/userpass/login/a%20b%3Fc"
+        );
+        let v = vault("http://127.0.0.1:8200");
+        assert_eq!(
+            v.url("secret/data/gw").as_str(),
+            "http://127.0.0.1:8200/v1/secret/data/gw"
+        );
+    }
+
+    #[test]
+    fn answers_of_the_wrong_shape_are_told_apart() {
+        let kv2 = serde_json::json!({"data": {"data": {"api_key": "k"}}});
+        let (data, lease) = secret_data(&kv2, 2).unwrap();
+        assert_eq!((data["api_key"].as_str(), lease), (Some("k"), 0));
+        let kv1 = serde_json::json!({"data": {"api_key": "k"}, "lease_duration": 60});
+        assert_eq!(secret_data(&kv1, 1).unwrap().1, 60);
+        assert!(secret_data(&kv1, 2).is_none());
+        assert!(secret_data(&serde_json::json!({"data": "x"}), 1).is_none());
+
+        let login = serde_json::json!({"auth": {"client_token": "t", "lease_duration": 30}});
+        let (token, lease) = login_token(&login, "the login").unwrap();
+        assert_eq!((token.as_str(), lease), ("t", Duration::from_secs(30)));
+        let err = login_token(&serde_json::json!({"auth": null}), "the login").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected answer from Vault: "),
+            "{err}"
+        );
+
+        let mount = serde_json::json!({"data": {"type": "kv", "options": {"version": "2"}}});
+        assert_eq!(mount_kv_version(&mount, "secret").unwrap(), 2);
+        let err = mount_kv_version(&serde_json::json!([]), "secret").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected answer from Vault: "),
+            "{err}"
+        );
+    }
+}

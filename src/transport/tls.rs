@@ -326,7 +326,10 @@ mod tests {
         std::fs::write(&key_path, other.serialize_pem()).unwrap();
         let id = read_identity(&cert_path, &key_path).unwrap();
         let err = client_config(Vec::new(), Some(id)).unwrap_err();
-        assert!(format!("{err:#}").contains("do not belong together"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("do not belong together"),
+            "{err:#}"
+        );
 
         std::fs::write(&key_path, "not a key").unwrap();
         assert!(read_identity(&cert_path, &key_path).is_err());
