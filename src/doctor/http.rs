@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::Profile;
-use crate::transport::{ProblemKind, classify};
+use crate::transport::{self, BodyError, ProblemKind, classify, tls};
 
 /// `anthropic-version` every Claude Code request carries.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -21,9 +21,6 @@ pub const CLAUDE_CODE_BETAS: &str = "claude-code-20250219,context-1m-2025-08-07,
 
 /// Claude Code's user agent, marked so that gateway logs can tell the doctor apart.
 pub const USER_AGENT: &str = "claude-cli/2.1.197 (external, cli; ccgw-doctor)";
-
-/// Bodies are read up to this size; the doctor never needs more.
-const BODY_LIMIT: usize = 256 * 1024;
 
 /// The client and the per-step time limit; `server_date` is the gateway's `Date` header as
 /// seen by the network check (for clock skew).
@@ -41,19 +38,14 @@ pub struct TlsSetup {
 }
 
 /// Build the client: redirects off (Claude Code's model discovery refuses them, and a redirect
-/// is a finding), env proxies as reqwest reads them, extra roots merged with the system's.
+/// is a finding), env proxies as reqwest reads them, extra roots merged with the system's (the
+/// one TLS setup of `transport::tls`, shared with the vault source).
 pub fn client(profile: &Profile, timeout: Duration) -> Result<(reqwest::Client, TlsSetup)> {
     let mut setup = TlsSetup::default();
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .tls_info(true)
-        .user_agent(USER_AGENT);
     let tls = profile.tls.clone().unwrap_or_default();
     let mut roots = Vec::new();
     if let Some(ca) = &tls.ca_file {
-        roots.extend(read_certs(ca, "tls.ca_file")?);
+        roots.extend(tls::read_pem_certs(ca, "tls.ca_file")?);
         setup.extra_roots.push("tls.ca_file".into());
     }
     // Claude Code (Node) adds NODE_EXTRA_CA_CERTS to its roots; the plan sets it from
@@ -61,12 +53,9 @@ pub fn client(profile: &Profile, timeout: Duration) -> Result<(reqwest::Client, 
     if let Some(extra) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|v| !v.is_empty()) {
         let path = Path::new(&extra);
         if tls.ca_file.as_deref() != Some(path) {
-            roots.extend(read_certs(path, "NODE_EXTRA_CA_CERTS")?);
+            roots.extend(tls::read_pem_certs(path, "NODE_EXTRA_CA_CERTS")?);
             setup.extra_roots.push("NODE_EXTRA_CA_CERTS".into());
         }
-    }
-    if !roots.is_empty() {
-        builder = builder.tls_certs_merge(roots);
     }
     let cert = tls
         .client_cert
@@ -76,48 +65,24 @@ pub fn client(profile: &Profile, timeout: Duration) -> Result<(reqwest::Client, 
         .client_key
         .clone()
         .or_else(|| std::env::var_os("CLAUDE_CODE_CLIENT_KEY").map(Into::into));
-    match (cert, key) {
+    let identity = match (cert, key) {
         (Some(cert), Some(key)) => {
-            let mut pem = std::fs::read(&cert).with_context(|| {
-                format!("could not read client certificate `{}`", cert.display())
-            })?;
-            pem.push(b'\n');
-            pem.extend(
-                std::fs::read(&key)
-                    .with_context(|| format!("could not read client key `{}`", key.display()))?,
-            );
-            let identity = reqwest::Identity::from_pem(&pem).with_context(|| {
-                format!(
-                    "`{}` + `{}` are not a PEM certificate and private key",
-                    cert.display(),
-                    key.display()
-                )
-            })?;
-            builder = builder.identity(identity);
             setup.client_cert = true;
+            Some(tls::read_identity(&cert, &key)?)
         }
         (Some(_), None) | (None, Some(_)) => {
             anyhow::bail!("a client certificate needs both `tls.client_cert` and `tls.client_key`")
         }
-        (None, None) => {}
-    }
-    let client = builder.build().context("could not build the HTTP client")?;
+        (None, None) => None,
+    };
+    let config = tls::client_config(roots, identity)?;
+    let client = transport::client_builder(config, timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_info(true)
+        .user_agent(USER_AGENT)
+        .build()
+        .context("could not build the HTTP client")?;
     Ok((client, setup))
-}
-
-fn read_certs(path: &Path, what: &str) -> Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path)
-        .with_context(|| format!("could not read {what} `{}`", path.display()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
-        format!(
-            "{what} `{}` is not a PEM certificate bundle",
-            path.display()
-        )
-    })?;
-    if certs.is_empty() {
-        anyhow::bail!("{what} `{}` holds no PEM certificate", path.display());
-    }
-    Ok(certs)
 }
 
 /// Which credential headers a request carries.
@@ -268,6 +233,9 @@ impl Problem {
             }
             ProblemKind::NameMismatch => "TLS: the certificate is not valid for this host name",
             ProblemKind::ExpiredCert => "TLS: the certificate has expired or is not yet valid",
+            ProblemKind::CaUsedAsLeaf => {
+                "TLS: the gateway presents a CA certificate (CA:TRUE) as its own, and it is not in a trusted CA file"
+            }
             ProblemKind::ClientCertRequired => "TLS: the gateway wants a client certificate",
             ProblemKind::NotTls => "TLS: the port does not speak TLS (plain HTTP?)",
             ProblemKind::Other => "request failed",
@@ -282,8 +250,9 @@ impl Problem {
             ProblemKind::Refused => "nothing listens there: is the gateway running, and is the port in `gateway` right?".into(),
             ProblemKind::Dns => "check the host name in `gateway` (and your DNS / VPN)".into(),
             ProblemKind::UntrustedCert => "set `tls.ca_file` in the profile to the PEM CA that signed the gateway's certificate (Claude Code gets it as NODE_EXTRA_CA_CERTS)".into(),
-            ProblemKind::NameMismatch => "use the host name the certificate was issued for in `gateway`, or have the certificate reissued with this name".into(),
-            ProblemKind::ExpiredCert => "the gateway's certificate must be renewed (or this machine's clock is wrong)".into(),
+            ProblemKind::NameMismatch => "use the host name the certificate was issued for in `gateway`, or have the certificate reissued with this name (and put the new one in `tls.ca_file` / NODE_EXTRA_CA_CERTS if it is trusted from there)".into(),
+            ProblemKind::ExpiredCert => "the gateway's certificate must be renewed, and the renewed one put in `tls.ca_file` / NODE_EXTRA_CA_CERTS if it is trusted from there (or this machine's clock is wrong)".into(),
+            ProblemKind::CaUsedAsLeaf => "put that very certificate in `tls.ca_file` (Claude Code gets it as NODE_EXTRA_CA_CERTS) to trust it as Node and curl do, or give the gateway a certificate signed by a CA".into(),
             ProblemKind::ClientCertRequired => "set `tls.client_cert` and `tls.client_key` in the profile (PEM files)".into(),
             ProblemKind::NotTls => "the gateway seems to speak plain HTTP: use an http:// URL in `gateway`".into(),
             ProblemKind::Other => "check the gateway URL and that the gateway is up".into(),
@@ -331,30 +300,24 @@ pub async fn send(http: &Http, req: reqwest::RequestBuilder) -> Result<Answer, P
 pub async fn read(http: &Http, resp: reqwest::Response) -> Result<Answer, Problem> {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = tokio::time::timeout(http.timeout, read_bounded(resp))
+    let body = tokio::time::timeout(http.timeout, transport::read_body(resp))
         .await
         .map_err(|_| Problem {
             kind: ProblemKind::Timeout,
             detail: "the body did not arrive in time".into(),
         })?
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| match e {
+            BodyError::Transport(e) => describe(&e),
+            too_large @ BodyError::TooLarge => Problem {
+                kind: ProblemKind::Other,
+                detail: too_large.to_string(),
+            },
+        })?;
     Ok(Answer {
         status,
         headers,
-        body,
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
-}
-
-async fn read_bounded(mut resp: reqwest::Response) -> reqwest::Result<String> {
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = BODY_LIMIT.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= BODY_LIMIT {
-            break;
-        }
-    }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// Parse an IMF-fixdate (`Sun, 22 Nov 2026 15:17:18 GMT`), the only form servers send today.
@@ -386,22 +349,7 @@ pub fn httpdate_parse(s: &str) -> Option<SystemTime> {
     unix_time(year, month, day, h, m, sec)
 }
 
-/// Seconds since the epoch for a UTC calendar time (Howard Hinnant's days_from_civil).
-pub fn unix_time(year: i64, month: u32, day: u32, h: u32, m: u32, s: u32) -> Option<SystemTime> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s);
-    let secs = u64::try_from(secs).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
+pub use crate::transport::tls::unix_time;
 
 #[cfg(test)]
 mod tests {

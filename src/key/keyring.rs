@@ -12,6 +12,8 @@
 //! the user, gone at reboot. When a keyring cannot be used the error names the fix; ccgw never
 //! falls back to a plaintext file.
 
+use std::time::Duration;
+
 use anyhow::Result;
 
 use crate::config::{KeyringBackend, KeyringSource, VaultAuth};
@@ -22,6 +24,11 @@ use crate::key::Fetched;
 pub const DEFAULT_SERVICE: &str = "ccgw";
 
 const JWT_SUFFIX: &str = ":jwt-signing-key";
+
+/// How long one call to the Secret Service may take (as long as a Vault request): a bus that
+/// accepts the connection and never answers would otherwise hang `ccgw key`, holding the cache
+/// lock every other `claude` process waits for. An unlock prompt must be answered within it.
+pub const SECRET_SERVICE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One secret's place in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +44,8 @@ enum StoreError {
     Missing,
     /// The keyring itself is unreachable, locked or refused: `locked` picks the hint.
     Unusable { detail: String, locked: bool },
+    /// The Secret Service took the call and gave no answer within `SECRET_SERVICE_TIMEOUT`.
+    NoAnswer,
 }
 
 impl Slot {
@@ -84,27 +93,45 @@ impl Slot {
 
     fn get(&self) -> Result<String, StoreError> {
         match self.backend {
-            KeyringBackend::Default => self.entry()?.get_password().map_err(os_error),
+            KeyringBackend::Default => self.os_call(|e| e.get_password()),
             KeyringBackend::Keyutils => kernel::get(&self.kernel_description()),
         }
     }
 
     fn set(&self, secret: &str) -> Result<(), StoreError> {
         match self.backend {
-            KeyringBackend::Default => self.entry()?.set_password(secret).map_err(os_error),
+            KeyringBackend::Default => {
+                let secret = secret.to_owned();
+                self.os_call(move |e| e.set_password(&secret))
+            }
             KeyringBackend::Keyutils => kernel::set(&self.kernel_description(), secret),
         }
     }
 
     fn remove(&self) -> Result<(), StoreError> {
         match self.backend {
-            KeyringBackend::Default => self.entry()?.delete_credential().map_err(os_error),
+            KeyringBackend::Default => self.os_call(|e| e.delete_credential()),
             KeyringBackend::Keyutils => kernel::remove(&self.kernel_description()),
         }
     }
 
-    fn entry(&self) -> Result<keyring::Entry, StoreError> {
-        keyring::Entry::new(&self.service, &self.account).map_err(os_error)
+    /// One call to the platform keyring. On Linux (the Secret Service over D-Bus, which blocks
+    /// without a limit on a bus that never answers) it runs on a thread of its own and is given
+    /// up after `SECRET_SERVICE_TIMEOUT`; the thread is left to the process's exit. Elsewhere the
+    /// OS may show the user a prompt, which takes as long as the user does.
+    fn os_call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (service, account) = (self.service.clone(), self.account.clone());
+        let run = move || {
+            let entry = keyring::Entry::new(&service, &account).map_err(os_error)?;
+            call(&entry).map_err(os_error)
+        };
+        if !cfg!(target_os = "linux") {
+            return run();
+        }
+        with_deadline(SECRET_SERVICE_TIMEOUT, run)
     }
 
     /// The same description the `keyring` crate's keyutils store uses, so `keyctl` users and
@@ -127,6 +154,17 @@ impl Slot {
         let (detail, locked) = match e {
             StoreError::Missing => ("no such entry".to_owned(), false),
             StoreError::Unusable { detail, locked } => (detail, locked),
+            StoreError::NoAnswer => {
+                return error::auth(
+                    format!(
+                        "the Secret Service did not answer within {}s for {self}",
+                        SECRET_SERVICE_TIMEOUT.as_secs()
+                    ),
+                    Some(
+                        "the session D-Bus (DBUS_SESSION_BUS_ADDRESS) took the call but nothing answered: restart the Secret Service (gnome-keyring-daemon, KeePassXC) or log in again; or set `backend = \"keyutils\"` in the profile's key, or use another key source".into(),
+                    ),
+                );
+            }
         };
         let (backend, hint) = match self.backend {
             KeyringBackend::Keyutils => (
@@ -162,6 +200,24 @@ impl std::fmt::Display for Slot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "service `{}` account `{}`", self.service, self.account)
     }
+}
+
+/// `call`'s result, or `NoAnswer` when it takes longer than `limit` (it is then abandoned).
+fn with_deadline<T: Send + 'static>(
+    limit: Duration,
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let _ = tx.send(call());
+        })
+        .map_err(|e| StoreError::Unusable {
+            detail: format!("could not start a thread: {e}"),
+            locked: false,
+        })?;
+    rx.recv_timeout(limit).unwrap_or(Err(StoreError::NoAnswer))
 }
 
 fn os_error(e: keyring::Error) -> StoreError {
@@ -354,6 +410,17 @@ mod tests {
         let s = Slot::for_source("work", &custom);
         assert_eq!((s.service.as_str(), s.account.as_str()), ("corp", "me"));
         assert_eq!(s.kernel_description(), "keyring-rs:me@corp");
+    }
+
+    #[test]
+    fn a_call_past_its_deadline_is_no_answer() {
+        let slow = with_deadline(Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_secs(2));
+            Ok(1)
+        });
+        assert!(matches!(slow, Err(StoreError::NoAnswer)));
+        let quick = with_deadline(Duration::from_secs(5), || Ok(2));
+        assert!(matches!(quick, Ok(2)));
     }
 
     #[test]

@@ -1,22 +1,21 @@
-//! The `vault` source: a KV v1/v2 secret from HashiCorp Vault or OpenBao (same API), via vaultrs.
+//! The `vault` source: a KV v1/v2 secret from HashiCorp Vault or OpenBao (same API), over a
+//! small HTTP client of ccgw's own (see `Vault`).
 //!
 //! This is the only place ccgw starts an async runtime, and only on a cache miss. Every request
-//! has a timeout, so a dead Vault costs a one-line error, not a hang. A token from a login
+//! has a deadline over its whole answer and a bounded body, so a dead or hostile Vault costs a
+//! one-line error, not a hang or gigabytes of memory. A token from a login
 //! (approle, kubernetes, jwt, userpass) is cached for its lease in a second cache entry, so a
 //! cold key fetch does not log in again.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use vaultrs::client::{Client, VaultClient, VaultClientSettingsBuilder};
-use vaultrs::error::ClientError;
 
 use crate::config::{VaultAuth, VaultSource};
 use crate::error;
 use crate::key::{Fetched, cache, keyring};
-use crate::transport::{ProblemKind, classify};
+use crate::transport::{self, BodyError, ProblemKind, classify, tls};
 
 /// Per-request limit (connect included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -151,29 +150,221 @@ fn login_entry_path(dir: &Path, name: &str, src: &VaultSource, target: &Target) 
     cache::side_entry_path(dir, name, LOGIN_SOURCE, &[&target.addr, ns, &auth])
 }
 
-fn client(src: &VaultSource, target: &Target) -> Result<VaultClient> {
-    let mut settings = VaultClientSettingsBuilder::default();
-    settings
-        .address(&target.addr)
-        .token("")
-        .timeout(Some(REQUEST_TIMEOUT));
-    if let Some(ns) = &src.namespace {
-        settings.namespace(Some(ns.clone()));
-    }
-    if let Some(ca) = &src.ca_file {
+/// How many same-origin redirects a request follows (a Vault behind a path-rewriting proxy).
+const MAX_REDIRECTS: usize = 5;
+
+/// ccgw's own HTTP client for Vault, not vaultrs's: vaultrs builds its client itself and offers
+/// no say over redirects (reqwest's default follows any, carrying `X-Vault-Token`), no bound on a
+/// body it reads whole, and it reports a non-JSON answer as a transport failure. The few
+/// endpoints ccgw needs are plain JSON calls.
+///
+/// Every request: one deadline (`REQUEST_TIMEOUT`) over connect, headers and body; a body of
+/// at most `transport::BODY_LIMIT`; a redirect followed only within the origin of `addr`, so
+/// the token never goes anywhere else; TLS as `transport::tls` sets it up (system roots plus
+/// `ca_file`).
+struct Vault {
+    http: reqwest::Client,
+    addr: reqwest::Url,
+    namespace: Option<String>,
+    token: String,
+    /// The CA file in use (`ca_file` or VAULT_CACERT), for TLS error messages.
+    ca_file: Option<PathBuf>,
+}
+
+/// What a call wants back: the JSON of a 2xx answer.
+type Json = serde_json::Value;
+
+fn client(src: &VaultSource, target: &Target) -> Result<Vault> {
+    let addr = reqwest::Url::parse(&target.addr)
+        .map_err(|e| error::config(format!("vault address `{}`: {e}", target.addr), None))?;
+    // `ca_file`, else what the vault CLI reads (VAULT_CACERT).
+    let ca_file = src.ca_file.clone().or_else(|| {
+        std::env::var_os("VAULT_CACERT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let mut roots = Vec::new();
+    if let Some(ca) = &ca_file {
         if !ca.is_file() {
             return Err(error::config(
                 format!("vault ca_file `{}` does not exist", ca.display()),
                 None,
             ));
         }
-        settings.ca_certs(vec![ca.display().to_string()]);
+        roots = tls::read_pem_certs(ca, "vault ca_file")
+            .map_err(|e| error::config(format!("{e:#}"), None))?;
     }
-    let settings = settings
+    let config = tls::client_config(roots, None)
+        .map_err(|e| error::config(format!("could not set up TLS for vault: {e:#}"), None))?;
+    let origin = addr.origin();
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        // Stopping hands the 3xx back to `call`, which says where it pointed.
+        if attempt.url().origin() != origin || attempt.previous().len() > MAX_REDIRECTS {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    let http = transport::client_builder(config, REQUEST_TIMEOUT)
+        .redirect(redirects)
         .build()
-        .map_err(|e| error::config(format!("vault client settings: {e}"), None))?;
-    VaultClient::new(settings)
-        .map_err(|e| error::config(format!("could not set up the vault client: {e}"), None))
+        .map_err(|e| error::config(format!("could not set up the vault client: {e}"), None))?;
+    Ok(Vault {
+        http,
+        addr,
+        namespace: src.namespace.clone(),
+        token: String::new(),
+        ca_file,
+    })
+}
+
+impl Vault {
+    fn set_token(&mut self, token: &str) {
+        self.token = token.to_owned();
+    }
+
+    fn base(&self) -> &str {
+        self.addr.as_str().trim_end_matches('/')
+    }
+
+    /// `addr` + `/v1/` + `path` (each `/`-separated part percent-encoded as needed).
+    fn url(&self, path: &str) -> reqwest::Url {
+        let mut url = self.addr.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("v1");
+            segments.extend(path.split('/').filter(|p| !p.is_empty()));
+        }
+        url
+    }
+
+    /// One request; the JSON of a 2xx answer, or an error saying what went wrong with `what`.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Json>,
+        what: &str,
+    ) -> Result<Json> {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("X-Vault-Request", "true");
+        if !self.token.is_empty() {
+            let mut token = reqwest::header::HeaderValue::from_str(&self.token).map_err(|_| {
+                error::auth(
+                    "the vault token is not a valid header value",
+                    Some("check VAULT_TOKEN or `~/.vault-token`".into()),
+                )
+            })?;
+            token.set_sensitive(true);
+            req = req.header("X-Vault-Token", token);
+        }
+        if let Some(ns) = &self.namespace {
+            req = req.header("X-Vault-Namespace", ns);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = resp.status();
+        if status.is_redirection() {
+            return Err(self.redirect_error(&resp, what));
+        }
+        let bytes = transport::read_body(resp).await.map_err(|e| match e {
+            BodyError::Transport(e) => self.transport_error(&e),
+            too_large @ BodyError::TooLarge => {
+                unexpected(&format!("the answer to {what}: {too_large}"), None)
+            }
+        })?;
+        let json = serde_json::from_slice::<Json>(&bytes);
+        if !status.is_success() {
+            let errors: Vec<String> = json
+                .ok()
+                .and_then(|j| j.get("errors").cloned())
+                .and_then(|e| serde_json::from_value(e).ok())
+                .unwrap_or_default();
+            return Err(self.api_error(status.as_u16(), &errors, what));
+        }
+        json.map_err(|_| {
+            unexpected(
+                &format!("the answer to {what} is not JSON"),
+                Some("is `addr` (or VAULT_ADDR) the address of Vault's API, not of a web page or proxy?".into()),
+            )
+        })
+    }
+
+    /// A redirect that was not followed: to another origin (the token stays home) or one too many.
+    fn redirect_error(&self, resp: &reqwest::Response, what: &str) -> anyhow::Error {
+        let addr = self.base();
+        let target = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| resp.url().join(l).ok());
+        match target {
+            Some(t) if t.origin() != self.addr.origin() => {
+                // Only the origin: a redirect's path or query may carry anything.
+                let other = t.origin().ascii_serialization();
+                error::auth(
+                    format!(
+                        "vault at `{addr}` redirected {what} to another origin, `{other}`; ccgw \
+                         does not follow it, so the vault token is not sent there"
+                    ),
+                    Some(format!(
+                        "if `{other}` is your Vault (for example its active node), set `addr` to it"
+                    )),
+                )
+            }
+            Some(_) => error::auth(
+                format!("vault at `{addr}` redirected {what} more than {MAX_REDIRECTS} times"),
+                Some("check `addr` (or VAULT_ADDR): it should be Vault's API address".into()),
+            ),
+            None => unexpected(
+                &format!(
+                    "the answer to {what} is a redirect ({}) without a usable location",
+                    resp.status().as_u16()
+                ),
+                None,
+            ),
+        }
+    }
+
+    /// A non-2xx answer. Vault's own error strings are safe to show.
+    fn api_error(&self, code: u16, errors: &[String], what: &str) -> anyhow::Error {
+        match code {
+            403 => error::auth(
+                format!("vault denied access to {what} {DENIED}"),
+                Some("check the token's policies, or log in again (`vault login`)".into()),
+            ),
+            404 => error::auth(
+                format!("vault has nothing at {what} (404)"),
+                // A secret in a namespace is invisible from any other: the same 404.
+                Some(match &self.namespace {
+                    Some(ns) => format!(
+                        "check `mount`, `path` and `kv_version` in the profile's [key], and that \
+                         the secret is in namespace `{ns}`"
+                    ),
+                    None => "check `mount`, `path` and `kv_version` in the profile's [key]; a \
+                             secret in a vault namespace also needs `namespace`"
+                        .into(),
+                }),
+            ),
+            code => {
+                let detail = if errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", errors.join("; ").replace('\n', " "))
+                };
+                error::auth(format!("vault answered {code} to {what}{detail}"), None)
+            }
+        }
+    }
+}
+
+/// Vault answered, but not the way its API does: say so, never "could not reach vault" (and
+/// never echo the answer, which may hold anything).
+fn unexpected(what: &str, hint: Option<String>) -> anyhow::Error {
+    error::auth(format!("unexpected answer from Vault: {what}"), hint)
 }
 
 /// `auth = "token"`: VAULT_TOKEN, then `~/.vault-token` (what `vault login`/`bao login` write),
@@ -206,7 +397,7 @@ fn static_token(name: &str) -> Result<String> {
 }
 
 /// Log in with the configured method; returns the token and its lease.
-async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(String, Duration)> {
+async fn login(name: &str, src: &VaultSource, client: &Vault) -> Result<(String, Duration)> {
     let method = match src.auth {
         VaultAuth::Token => unreachable!("token auth does not log in"),
         VaultAuth::Approle => "approle",
@@ -215,6 +406,7 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
         VaultAuth::Userpass => "userpass",
     };
     let mount = src.auth_mount.as_deref().unwrap_or(method);
+    let mount = mount.trim_matches('/');
     let need = |field: &str, v: &Option<String>| {
         v.clone().ok_or_else(|| {
             error::config(
@@ -223,7 +415,8 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
             )
         })
     };
-    let res = match src.auth {
+    let login_path = format!("auth/{mount}/login");
+    let (path, body) = match src.auth {
         VaultAuth::Token => unreachable!(),
         VaultAuth::Approle => {
             let role_id = need("role_id", &src.role_id)?;
@@ -235,7 +428,10 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
                     "`secret_id_file` is not set",
                 )?,
             };
-            vaultrs::auth::approle::login(client, mount, &role_id, &secret_id).await
+            (
+                login_path,
+                serde_json::json!({ "role_id": role_id, "secret_id": secret_id }),
+            )
         }
         VaultAuth::Kubernetes => {
             let role = need("role", &src.role)?;
@@ -244,7 +440,7 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(K8S_JWT));
             let jwt = read_secret_file(&file, "jwt_file")?;
-            vaultrs::auth::kubernetes::login(client, mount, &role, &jwt).await
+            (login_path, serde_json::json!({ "role": role, "jwt": jwt }))
         }
         VaultAuth::Jwt => {
             let file = src.jwt_file.clone().ok_or_else(|| {
@@ -254,7 +450,11 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
                 )
             })?;
             let jwt = read_secret_file(&file, "jwt_file")?;
-            vaultrs::auth::oidc::login(client, mount, &jwt, src.role.clone()).await
+            let mut body = serde_json::json!({ "jwt": jwt });
+            if let Some(role) = &src.role {
+                body["role"] = role.clone().into();
+            }
+            (login_path, body)
         }
         VaultAuth::Userpass => {
             let user = need("username", &src.username)?;
@@ -263,17 +463,32 @@ async fn login(name: &str, src: &VaultSource, client: &VaultClient) -> Result<(S
                 VaultAuth::Userpass,
                 &format!("the password of `{user}` is read only from the keyring"),
             )?;
-            vaultrs::auth::userpass::login(client, mount, &user, &password).await
+            (
+                format!("{login_path}/{user}"),
+                serde_json::json!({ "password": password }),
+            )
         }
     };
-    let info = res.map_err(|e| {
-        describe(
-            e,
-            &format!("the `{method}` login at `auth/{mount}`"),
-            client,
-        )
-    })?;
-    Ok((info.client_token, Duration::from_secs(info.lease_duration)))
+    let what = format!("the `{method}` login at `auth/{mount}`");
+    let answer = client
+        .call(reqwest::Method::POST, &path, Some(body), &what)
+        .await?;
+    login_token(&answer, &what)
+}
+
+/// The token and lease of a login answer (`auth.client_token`, `auth.lease_duration`).
+fn login_token(answer: &Json, what: &str) -> Result<(String, Duration)> {
+    let auth = &answer["auth"];
+    match auth["client_token"].as_str() {
+        Some(token) if !token.is_empty() => Ok((
+            token.to_owned(),
+            Duration::from_secs(auth["lease_duration"].as_u64().unwrap_or(0)),
+        )),
+        _ => Err(unexpected(
+            &format!("the answer to {what} has no `auth.client_token`"),
+            None,
+        )),
+    }
 }
 
 fn read_secret_file(path: &Path, field: &str) -> Result<String> {
@@ -294,32 +509,57 @@ fn read_secret_file(path: &Path, field: &str) -> Result<String> {
 }
 
 /// Read the secret and pick the field.
-async fn read(client: &VaultClient, src: &VaultSource, target: &Target) -> Result<Fetched> {
+async fn read(client: &Vault, src: &VaultSource, target: &Target) -> Result<Fetched> {
     let version = match src.kv_version {
         Some(v) => v,
         None => kv_version(client, target).await?,
     };
     let what = target.what();
-    let (data, lease) = if version == 1 {
-        let raw = vaultrs::kv1::get_raw(client, &target.mount, &target.path)
-            .await
-            .map_err(|e| describe(e, &what, client))?;
-        let lease = u64::try_from(raw.lease_duration).unwrap_or(0);
-        let data: HashMap<String, serde_json::Value> =
-            serde_json::from_value(raw.data).unwrap_or_default();
-        (data, lease)
+    let mount = target.mount.trim_matches('/');
+    let (path, version_hint) = if version == 1 {
+        (format!("{mount}/{}", target.path), "1")
     } else {
-        let data: HashMap<String, serde_json::Value> =
-            vaultrs::kv2::read(client, &target.mount, &target.path)
-                .await
-                .map_err(|e| describe(e, &what, client))?;
-        (data, 0)
+        (format!("{mount}/data/{}", target.path), "2")
     };
-    let key = match data.get(&target.field) {
-        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+    let answer = client
+        .call(reqwest::Method::GET, &path, None, &what)
+        .await?;
+    let (data, lease) = secret_data(&answer, version).ok_or_else(|| {
+        unexpected(
+            &format!(
+                "the answer to {what} has no `{}` object",
+                if version == 1 { "data" } else { "data.data" }
+            ),
+            Some(format!(
+                "is mount `{mount}` KV version {version_hint}? set `kv_version` in the profile's [key] if not"
+            )),
+        )
+    })?;
+    pick_field(data, lease, &target.field, &what)
+}
+
+/// The secret's fields and lease in a KV read answer: `data` (v1, with `lease_duration`) or
+/// `data.data` (v2). `None` when the answer has no such object.
+fn secret_data(answer: &Json, version: u8) -> Option<(&serde_json::Map<String, Json>, u64)> {
+    if version == 1 {
+        let lease = answer["lease_duration"].as_u64().unwrap_or(0);
+        Some((answer.get("data")?.as_object()?, lease))
+    } else {
+        Some((answer.get("data")?.get("data")?.as_object()?, 0))
+    }
+}
+
+fn pick_field(
+    data: &serde_json::Map<String, Json>,
+    lease: u64,
+    field: &str,
+    what: &str,
+) -> Result<Fetched> {
+    let key = match data.get(field) {
+        Some(Json::String(s)) => s.trim().to_owned(),
         Some(_) => {
             return Err(error::auth(
-                format!("field `{}` of {what} is not a string", target.field),
+                format!("field `{field}` of {what} is not a string"),
                 None,
             ));
         }
@@ -327,7 +567,7 @@ async fn read(client: &VaultClient, src: &VaultSource, target: &Target) -> Resul
             let mut fields: Vec<&str> = data.keys().map(String::as_str).collect();
             fields.sort_unstable();
             return Err(error::auth(
-                format!("{what} has no field `{}`", target.field),
+                format!("{what} has no field `{field}`"),
                 Some(if fields.is_empty() {
                     "the secret is empty".into()
                 } else {
@@ -344,53 +584,58 @@ async fn read(client: &VaultClient, src: &VaultSource, target: &Target) -> Resul
 
 /// The mount's KV version, from `sys/internal/ui/mounts/<mount>` (the endpoint the vault CLI
 /// uses for the same question; any token with access to the mount may call it).
-async fn kv_version(client: &VaultClient, target: &Target) -> Result<u8> {
-    let url = format!(
-        "{}/v1/sys/internal/ui/mounts/{}",
-        target.addr.trim_end_matches('/'),
-        target.mount.trim_matches('/')
-    );
-    let mut req = client
-        .http
-        .http
-        .get(&url)
-        .header("X-Vault-Token", &client.settings.token);
-    if let Some(ns) = &client.settings.namespace {
-        req = req.header("X-Vault-Namespace", ns);
-    }
+async fn kv_version(client: &Vault, target: &Target) -> Result<u8> {
+    let mount = target.mount.trim_matches('/');
+    let what = format!("the KV version detection of mount `{mount}`");
     let hint = || {
         Some("set `kv_version = 1` or `2` in the profile's [key] to skip the detection".to_owned())
     };
-    let res = req.send().await.map_err(|e| transport_error(client, &e))?;
-    let status = res.status();
-    if !status.is_success() {
-        let mount = &target.mount;
-        return Err(match status.as_u16() {
-            403 => error::auth(
+    let answer = match client
+        .call(
+            reqwest::Method::GET,
+            &format!("sys/internal/ui/mounts/{mount}"),
+            None,
+            &what,
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) if is_denied(&e) => {
+            return Err(error::auth(
                 format!("vault denied access to mount `{mount}` {DENIED}"),
                 Some("check the token's policies, or log in again".into()),
-            ),
-            code => error::auth(
-                format!(
-                    "could not detect the KV version of mount `{mount}` (vault answered {code})"
-                ),
-                hint(),
-            ),
-        });
-    }
-    let body: serde_json::Value = res.json().await.map_err(|e| {
-        error::auth(
-            format!("vault sent an unreadable mount description: {e}"),
-            hint(),
-        )
-    })?;
-    let data = &body["data"];
+            ));
+        }
+        Err(e) => {
+            // A failure with a hint of its own (TLS, redirect, unexpected answer) keeps it.
+            let has_hint = e
+                .downcast_ref::<error::Failure>()
+                .is_some_and(|f| f.hint.is_some());
+            return Err(if has_hint {
+                e
+            } else {
+                error::auth(format!("{e}"), hint())
+            });
+        }
+    };
+    mount_kv_version(&answer, mount)
+}
+
+/// The KV version in a mount description: `data.options.version` "2" is 2, else 1; a mount of
+/// another engine is a configuration error.
+fn mount_kv_version(answer: &Json, mount: &str) -> Result<u8> {
+    let Some(data) = answer.get("data").filter(|d| d.is_object()) else {
+        return Err(unexpected(
+            &format!("the description of mount `{mount}` has no `data` object"),
+            Some("set `kv_version = 1` or `2` in the profile's [key] to skip the detection".into()),
+        ));
+    };
     if data["type"]
         .as_str()
         .is_some_and(|t| t != "kv" && t != "generic")
     {
         return Err(error::config(
-            format!("vault mount `{}` is not a KV secrets engine", target.mount),
+            format!("vault mount `{mount}` is not a KV secrets engine"),
             None,
         ));
     }
@@ -407,95 +652,133 @@ fn is_denied(e: &anyhow::Error) -> bool {
     e.to_string().contains(DENIED)
 }
 
-/// One line saying what went wrong, never a secret: Vault's own error strings are safe.
-fn describe(e: ClientError, what: &str, client: &VaultClient) -> anyhow::Error {
-    match e {
-        ClientError::APIError { code: 403, .. } => error::auth(
-            format!("vault denied access to {what} {DENIED}"),
-            Some("check the token's policies, or log in again (`vault login`)".into()),
-        ),
-        ClientError::APIError { code: 404, .. } => error::auth(
-            format!("vault has nothing at {what} (404)"),
-            // A secret in a namespace is invisible from any other: the same 404.
-            Some(match &client.settings.namespace {
-                Some(ns) => format!(
-                    "check `mount`, `path` and `kv_version` in the profile's [key], and that the \
-                     secret is in namespace `{ns}`"
-                ),
-                None => "check `mount`, `path` and `kv_version` in the profile's [key]; a secret \
-                         in a vault namespace also needs `namespace`"
-                    .into(),
-            }),
-        ),
-        ClientError::APIError { code, errors } => {
-            let detail = if errors.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", errors.join("; ").replace('\n', " "))
-            };
-            error::auth(format!("vault answered {code} to {what}{detail}"), None)
+impl Vault {
+    /// One line for a request that got no answer: nothing listening, no answer in time, or TLS
+    /// refusing vault's certificate. A TLS failure says so and names `ca_file`: "could not
+    /// reach" with a hint to check that Vault runs would send the user the wrong way.
+    fn transport_error(&self, e: &reqwest::Error) -> anyhow::Error {
+        let addr = self.base();
+        let mut root: &dyn std::error::Error = e;
+        let mut timed_out = e.is_timeout();
+        while let Some(next) = root.source() {
+            if let Some(r) = root.downcast_ref::<reqwest::Error>() {
+                timed_out |= r.is_timeout();
+            }
+            root = next;
         }
-        ClientError::RestClientError { source } => transport_error(client, &source),
-        other => error::auth(format!("vault request for {what} failed: {other}"), None),
+        if timed_out {
+            return error::auth(
+                format!(
+                    "could not reach vault at `{addr}`: no complete answer within {}s",
+                    REQUEST_TIMEOUT.as_secs()
+                ),
+                Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
+            );
+        }
+        let why = root.to_string();
+        let tls = |problem: String, hint: String| {
+            error::auth(
+                format!("vault at `{addr}` failed the TLS check: {problem} ({why})"),
+                Some(hint),
+            )
+        };
+        let trusted_from = match &self.ca_file {
+            Some(ca) => format!("`ca_file` (`{}`)", ca.display()),
+            None => "`ca_file`".to_owned(),
+        };
+        match classify(&why) {
+            ProblemKind::UntrustedCert => match &self.ca_file {
+                None => tls(
+                    "its certificate is not signed by a CA this machine trusts".into(),
+                    "set `ca_file` in the profile's [key] to the PEM file of the CA that signed vault's certificate".into(),
+                ),
+                Some(ca) => tls(
+                    format!(
+                        "its certificate is signed neither by the CA in `{}` nor by one this machine trusts",
+                        ca.display()
+                    ),
+                    "`ca_file` in the profile's [key] must be the PEM file of the CA that signed vault's certificate".into(),
+                ),
+            },
+            ProblemKind::CaUsedAsLeaf => tls(
+                "it presents a CA certificate (CA:TRUE) as its own, and that certificate is not in `ca_file`".into(),
+                "put vault's own certificate in `ca_file` in the profile's [key] to trust it as curl and the vault CLI do, or give vault a certificate signed by a CA".into(),
+            ),
+            ProblemKind::NameMismatch => tls(
+                "its certificate is not valid for this host name".into(),
+                format!(
+                    "use the host name the certificate was issued for in `addr` (a certificate trusted through {trusted_from} must be for that name too)"
+                ),
+            ),
+            ProblemKind::ExpiredCert => tls(
+                "its certificate has expired or is not valid yet".into(),
+                format!(
+                    "vault's certificate must be renewed, and {trusted_from} replaced if it is trusted from there (or this machine's clock is wrong)"
+                ),
+            ),
+            ProblemKind::NotTls => tls(
+                "the port does not speak TLS".into(),
+                "if vault serves plain HTTP there, use an http:// URL in `addr`".into(),
+            ),
+            _ => error::auth(
+                format!("could not reach vault at `{addr}`: {why}"),
+                Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
+            ),
+        }
     }
 }
 
-/// One line for a request that got no answer: nothing listening, no answer in time, or TLS
-/// refusing vault's certificate. A TLS failure says so and names `ca_file`: "could not reach"
-/// with a hint to check that Vault runs would send the user the wrong way.
-fn transport_error(client: &VaultClient, e: &(dyn std::error::Error + 'static)) -> anyhow::Error {
-    let addr = client.settings.address.as_str().trim_end_matches('/');
-    let mut root: &dyn std::error::Error = e;
-    let mut timed_out = false;
-    while let Some(next) = root.source() {
-        if let Some(r) = root.downcast_ref::<reqwest::Error>() {
-            timed_out |= r.is_timeout();
-        }
-        root = next;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(addr: &str) -> Vault {
+        let src: VaultSource =
+            toml::from_str(&format!("addr = \"{addr}\"\npath = \"gw\"")).unwrap();
+        client(&src, &Target::new(&src).unwrap()).unwrap()
     }
-    if timed_out {
-        return error::auth(
-            format!(
-                "could not reach vault at `{addr}`: no answer within {}s",
-                REQUEST_TIMEOUT.as_secs()
-            ),
-            Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
+
+    #[test]
+    fn urls_keep_a_path_prefix_and_encode_each_part() {
+        let v = vault("https://vault.example:8200/prefix/");
+        assert_eq!(
+            v.url("auth/userpass/login/a b?c").as_str(),
+            "https://vault.example:8200/prefix/v1/auth/userpass/login/a%20b%3Fc"
+        );
+        let v = vault("http://127.0.0.1:8200");
+        assert_eq!(
+            v.url("secret/data/gw").as_str(),
+            "http://127.0.0.1:8200/v1/secret/data/gw"
         );
     }
-    let why = root.to_string();
-    let tls = |problem: String, hint: &str| {
-        error::auth(
-            format!("vault at `{addr}` failed the TLS check: {problem} ({why})"),
-            Some(hint.to_owned()),
-        )
-    };
-    match classify(&why) {
-        ProblemKind::UntrustedCert if client.settings.ca_certs.is_empty() => tls(
-            "its certificate is not signed by a CA this machine trusts".into(),
-            "set `ca_file` in the profile's [key] to the PEM file of the CA that signed vault's certificate",
-        ),
-        ProblemKind::UntrustedCert => tls(
-            format!(
-                "its certificate is signed neither by the CA in `{}` nor by one this machine trusts",
-                client.settings.ca_certs.join("`, `")
-            ),
-            "`ca_file` in the profile's [key] must be the PEM file of the CA that signed vault's certificate",
-        ),
-        ProblemKind::NameMismatch => tls(
-            "its certificate is not valid for this host name".into(),
-            "use the host name the certificate was issued for in `addr`",
-        ),
-        ProblemKind::ExpiredCert => tls(
-            "its certificate has expired or is not valid yet".into(),
-            "vault's certificate must be renewed (or this machine's clock is wrong)",
-        ),
-        ProblemKind::NotTls => tls(
-            "the port does not speak TLS".into(),
-            "if vault serves plain HTTP there, use an http:// URL in `addr`",
-        ),
-        _ => error::auth(
-            format!("could not reach vault at `{addr}`: {why}"),
-            Some("is Vault running and is `addr` (or VAULT_ADDR) right?".into()),
-        ),
+
+    #[test]
+    fn answers_of_the_wrong_shape_are_told_apart() {
+        let kv2 = serde_json::json!({"data": {"data": {"api_key": "k"}}});
+        let (data, lease) = secret_data(&kv2, 2).unwrap();
+        assert_eq!((data["api_key"].as_str(), lease), (Some("k"), 0));
+        let kv1 = serde_json::json!({"data": {"api_key": "k"}, "lease_duration": 60});
+        assert_eq!(secret_data(&kv1, 1).unwrap().1, 60);
+        assert!(secret_data(&kv1, 2).is_none());
+        assert!(secret_data(&serde_json::json!({"data": "x"}), 1).is_none());
+
+        let login = serde_json::json!({"auth": {"client_token": "t", "lease_duration": 30}});
+        let (token, lease) = login_token(&login, "the login").unwrap();
+        assert_eq!((token.as_str(), lease), ("t", Duration::from_secs(30)));
+        let err = login_token(&serde_json::json!({"auth": null}), "the login").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected answer from Vault: "),
+            "{err}"
+        );
+
+        let mount = serde_json::json!({"data": {"type": "kv", "options": {"version": "2"}}});
+        assert_eq!(mount_kv_version(&mount, "secret").unwrap(), 2);
+        let err = mount_kv_version(&serde_json::json!([]), "secret").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected answer from Vault: "),
+            "{err}"
+        );
     }
 }

@@ -16,4 +16,5 @@ mod keyring;
 mod profile;
 mod sec_process_config;
 mod sec_secrets;
+mod sec_servers;
 mod settings;

@@ -4,7 +4,7 @@
 //! certificate that cannot be loaded fails this check, not some request later.
 //!
 //! Days to the certificate's expiry come from the peer certificate reqwest hands back
-//! (`tls_info`), read with a few lines of DER walking (no X.509 dependency).
+//! (`tls_info`), read with a few lines of DER walking (`transport::tls::validity`).
 
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
@@ -302,76 +302,8 @@ fn cidr_contains(net: &str, bits: &str, ip: std::net::IpAddr) -> bool {
 }
 
 /// The `notAfter` of a DER X.509 certificate.
-///
-/// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serial INTEGER,
-/// signature SEQUENCE, issuer SEQUENCE, validity SEQUENCE { notBefore, notAfter }, … }, … }
 pub fn not_after(der: &[u8]) -> Option<SystemTime> {
-    let (tag, cert, _) = tlv(der)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (tag, tbs, _) = tlv(cert)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let mut rest = tbs;
-    let (mut tag, mut _body, mut next) = tlv(rest)?;
-    if tag == 0xa0 {
-        rest = next;
-        (tag, _body, next) = tlv(rest)?;
-    }
-    // serial, signature, issuer
-    for want in [0x02, 0x30, 0x30] {
-        if tag != want {
-            return None;
-        }
-        rest = next;
-        (tag, _body, next) = tlv(rest)?;
-    }
-    if tag != 0x30 {
-        return None;
-    }
-    let (_, _, after_not_before) = tlv(_body)?;
-    let (time_tag, time, _) = tlv(after_not_before)?;
-    let text = std::str::from_utf8(time).ok()?.strip_suffix('Z')?;
-    let (year, rest) = match time_tag {
-        0x17 => {
-            let yy: i64 = text.get(..2)?.parse().ok()?;
-            (if yy < 50 { 2000 + yy } else { 1900 + yy }, text.get(2..)?)
-        }
-        0x18 => (text.get(..4)?.parse().ok()?, text.get(4..)?),
-        _ => return None,
-    };
-    let num = |r: std::ops::Range<usize>| rest.get(r)?.parse::<u32>().ok();
-    http::unix_time(
-        year,
-        num(0..2)?,
-        num(2..4)?,
-        num(4..6)?,
-        num(6..8)?,
-        num(8..10)?,
-    )
-}
-
-/// One DER TLV: (tag, contents, the bytes after it).
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *b.first()?;
-    let first = *b.get(1)?;
-    let (len, start) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | usize::from(*b.get(2 + i)?);
-        }
-        (len, 2 + n)
-    };
-    let end = start.checked_add(len)?;
-    Some((tag, b.get(start..end)?, b.get(end..)?))
+    crate::transport::tls::validity(der).map(|(_, after)| after)
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ fn exchange(mut s: impl Read + Write, handler: &Handler) {
     let _ = s.flush();
 }
 
-fn read_request(s: &mut impl Read) -> Option<Req> {
+pub fn read_request(s: &mut impl Read) -> Option<Req> {
     let mut buf: Vec<u8> = Vec::new();
     let mut byte = [0u8; 1024];
     let head_end = loop {

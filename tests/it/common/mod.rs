@@ -8,6 +8,7 @@ pub mod fakegw;
 pub mod litellm;
 pub mod openbao;
 pub mod run;
+pub mod rawserver;
 pub mod secret_service;
 pub mod shells;
 pub mod tmux;

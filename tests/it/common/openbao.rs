@@ -27,19 +27,24 @@ pub struct OpenBao {
 impl OpenBao {
     /// A plain-HTTP dev server.
     pub fn start() -> Self {
-        Self::start_with(false)
+        Self::start_with(false, "")
+    }
+
+    /// A plain-HTTP dev server with more server configuration (HCL), e.g. extra TLS listeners.
+    pub fn start_with_config(extra_hcl: &str) -> Self {
+        Self::start_with(false, extra_hcl)
     }
 
     /// A dev server that speaks only TLS (`-dev-tls`): bao generates a CA and a certificate for
     /// 127.0.0.1 into the server's directory, and `ca_file` is that CA.
     pub fn start_tls() -> Self {
-        Self::start_with(true)
+        Self::start_with(true, "")
     }
 
-    fn start_with(tls: bool) -> Self {
+    fn start_with(tls: bool, extra_hcl: &str) -> Self {
         let mut attempt = 1;
         loop {
-            let mut bao = Self::spawn(tls);
+            let mut bao = Self::spawn(tls, extra_hcl);
             match bao.wait_ready() {
                 Ok(()) => return bao,
                 Err(exit) if attempt < START_ATTEMPTS => {
@@ -57,7 +62,7 @@ impl OpenBao {
         }
     }
 
-    fn spawn(tls: bool) -> Self {
+    fn spawn(tls: bool, extra_hcl: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-bao-")
             .tempdir()
@@ -67,7 +72,7 @@ impl OpenBao {
         std::fs::write(
             &hcl,
             format!(
-                "audit \"file\" \"main\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+                "audit \"file\" \"main\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n{extra_hcl}",
                 audit.display()
             ),
         )
