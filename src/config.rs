@@ -559,6 +559,9 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
         KeySource::Command(CommandSource {
             timeout: Some(t), ..
         }) => check(&["key", "timeout"], rules::command_timeout(*t))?,
+        KeySource::Vault(VaultSource {
+            addr: Some(addr), ..
+        }) => check(&["key", "addr"], rules::service_url("addr", addr))?,
         _ => {}
     }
     match p.mode {
@@ -660,16 +663,24 @@ pub mod rules {
     /// no user or password in it: a credential there would end up in settings files, shell
     /// exports and doctor's output, none of which treat it as a secret.
     pub fn gateway(url: &str) -> Result<(), Broken> {
+        service_url("gateway", url)
+    }
+
+    /// The URL rule of [`gateway`] for any server ccgw sends credentials to (`gateway`, a
+    /// Vault `addr` or `VAULT_ADDR`): `field` names where the URL came from in the hints.
+    pub fn service_url(field: &str, url: &str) -> Result<(), Broken> {
         if let Some(at) = url.find(|c: char| c.is_whitespace() || c.is_control()) {
             let what = if url[at..].starts_with(char::is_control) {
                 "a control character"
             } else {
                 "whitespace"
             };
-            return Err(broken(
-                format!("the URL holds {what} (at byte {at})"),
-                Some("write the gateway's base URL alone, e.g. https://gw.example.com"),
-            ));
+            return Err(Broken {
+                message: format!("the URL holds {what} (at byte {at})"),
+                hint: Some(format!(
+                    "write the base URL alone in `{field}`, e.g. https://gw.example.com"
+                )),
+            });
         }
         let shown = without_userinfo(url);
         let parsed = match reqwest::Url::parse(url) {
@@ -677,12 +688,12 @@ pub mod rules {
             Err(e) => return Err(broken(format!("`{shown}` is not a URL: {e}"), None)),
         };
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(broken(
-                format!("`{shown}` carries a user name or password"),
-                Some(
-                    "remove `user:password@` from `gateway`: the key comes from the profile's key source",
-                ),
-            ));
+            return Err(Broken {
+                message: format!("`{shown}` carries a user name or password"),
+                hint: Some(format!(
+                    "remove `user:password@` from `{field}`: credentials come from the profile's key source"
+                )),
+            });
         }
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(broken(format!("`{shown}` is not an http(s) URL"), None));
@@ -1076,6 +1087,23 @@ mod tests {
             r#"{ ANTHROPIC_CUSTOM_HEADERS = "x-a: 1\nx-b: two words", DISABLE_PROMPT_CACHING = "1" }"#,
         );
         assert!(parse(Path::new("c.toml"), &ok).is_ok());
+    }
+
+    /// A Vault address follows the same URL rule as the gateway, at load.
+    #[test]
+    fn a_vault_addr_with_a_password_is_refused_at_load() {
+        let text = GOOD.replace(
+            "source = \"env\"\nvar = \"K\"",
+            "source = \"vault\"\npath = \"gw\"\naddr = \"http://root:hunter2@127.0.0.1:8200\"",
+        );
+        let e = err(&text);
+        assert!(
+            e.contains("profiles.work.key.addr: `")
+                && e.contains("carries a user name or password"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(hint(&text).unwrap().contains("from `addr`"));
     }
 
     #[test]

@@ -48,15 +48,13 @@ impl Target {
                     )
                 })?,
         };
-        match reqwest::Url::parse(&addr) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => {
-                return Err(error::config(
-                    format!("vault address `{addr}` is not an http(s) URL"),
-                    None,
-                ));
-            }
-        }
+        let field = if src.addr.is_some() {
+            "addr"
+        } else {
+            "VAULT_ADDR"
+        };
+        crate::config::rules::service_url(field, &addr)
+            .map_err(|b| error::config(format!("vault address: {}", b.message), b.hint))?;
         Ok(Self {
             addr,
             mount: src.mount.clone().unwrap_or_else(|| "secret".into()),
