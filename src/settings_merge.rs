@@ -261,6 +261,12 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
             )));
         }
     };
+    // serde_json keeps the last of two equal keys: editing such a file would drop the other.
+    if let Some((key, line)) = duplicate_key(text) {
+        return Err(Refusal::Document(format!(
+            "duplicate key `{key}` (line {line}): Claude Code reads only the last one; keep one and run again"
+        )));
+    }
     if let Some(env) = doc.get(ENV_KEY)
         && !env.is_object()
     {
@@ -278,6 +284,47 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
         )));
     }
     Ok(doc)
+}
+
+/// The first key that appears twice in one object of `text` (as a dotted path), and its line.
+fn duplicate_key(text: &str) -> Option<(String, usize)> {
+    use jsonc_parser::ast::Value as Node;
+    fn walk(node: &Node, path: &str, text: &str) -> Option<(String, usize)> {
+        match node {
+            Node::Object(object) => {
+                let mut seen = std::collections::HashSet::new();
+                for prop in &object.properties {
+                    let name = prop.name.as_str();
+                    let here = if path.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    if !seen.insert(name) {
+                        let line = text[..prop.range.start].matches('\n').count() + 1;
+                        return Some((here, line));
+                    }
+                    if let Some(found) = walk(&prop.value, &here, text) {
+                        return Some(found);
+                    }
+                }
+                None
+            }
+            Node::Array(array) => array
+                .elements
+                .iter()
+                .enumerate()
+                .find_map(|(i, e)| walk(e, &format!("{path}[{i}]"), text)),
+            _ => None,
+        }
+    }
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &jsonc_parser::ParseOptions::default(),
+    )
+    .ok()?;
+    walk(parsed.value.as_ref()?, "", text)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -747,6 +794,26 @@ mod tests {
             }
         }
         let bad = gw(&[("ANTHROPIC_API_KEY", "x")]);
+        for (text, key) in [
+            (
+                "{\n  \"model\": \"a\",\n  \"model\": \"b\"\n}",
+                "`model` (line 3)",
+            ),
+            (r#"{"env": {"X": "1", "X": "2"}}"#, "`env.X` (line 1)"),
+            (r#"{"p": [{"a": 1, "a": 2}]}"#, "`p[0].a`"),
+        ] {
+            for result in [
+                merge(Some(text), &g, None).map(|_| ()),
+                parse_document(text).map(|_| ()),
+            ] {
+                match result {
+                    Err(Refusal::Document(m)) => {
+                        assert!(m.contains(&format!("duplicate key {key}")), "{m}")
+                    }
+                    other => panic!("{text}: {other:?}"),
+                }
+            }
+        }
         assert!(matches!(merge(None, &bad, None), Err(Refusal::Plan(_))));
     }
 
