@@ -388,3 +388,26 @@ fn a_held_lock_makes_a_write_give_up_in_bounded_time() {
     drop(lock);
     expect(&run(&env, &["settings", "write"]), 0);
 }
+
+/// The other half of "record after the file": when the record cannot be stored (here a real
+/// file-size limit lets the small settings file through but not the larger record), the
+/// settings file is put back as it was, so no write is left without its undo. (The old
+/// record-first order kept this too; the test keeps the new order honest.)
+#[test]
+fn a_record_that_cannot_be_stored_puts_the_file_back() {
+    let original = "{\n  \"theme\": \"dark\"\n}\n";
+    let env = setup(Some(original.as_bytes()));
+    let mut cmd = Command::new(common::require("sh"));
+    env.apply(&mut cmd);
+    let out = cmd
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" settings write")
+        .arg(common::ccgw_bin())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("was left as it was"), "{err}");
+    assert_eq!(common::read(env.user_settings()), original);
+    assert!(records(&env).is_empty());
+}
