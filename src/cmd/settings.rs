@@ -443,38 +443,26 @@ fn lock_settings(settings: &Path, wait: std::time::Duration) -> Result<std::fs::
 /// would hang the read, a device or socket is no settings file), UTF-8, writable unless
 /// `--force`, and a project or local file must not lead out of the repository.
 fn read_target(target: &Target, opts: WriteOptions) -> Result<Option<String>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let path = &target.path;
     if matches!(target.scope, Some(Scope::Project | Scope::Local)) {
         check_stays_in_repository(path)?;
     }
     let shown = path.display();
-    let meta = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        other => other.with_context(|| format!("could not read `{shown}`"))?,
+    let (text, meta) = match cs::read_text(path) {
+        Ok(None) => return Ok(None),
+        Ok(Some(read)) => read,
+        Err(cs::Unreadable::Io(e)) => {
+            return Err(e).with_context(|| format!("could not read `{shown}`"));
+        }
+        Err(why) => {
+            let hint = matches!(why, cs::Unreadable::NotUtf8(_))
+                .then(|| "settings files are UTF-8 JSON: re-save it as UTF-8".to_owned());
+            return Err(error::config(
+                format!("`{shown}` {why}; ccgw changed nothing"),
+                hint,
+            ));
+        }
     };
-    check_regular(path, &meta)?;
-    // O_NONBLOCK: should the path turn into a FIFO after the check, the open does not wait
-    // for a writer; the file actually opened is checked again.
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-        .with_context(|| format!("could not read `{shown}`"))?;
-    check_regular(path, &file.metadata()?)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .with_context(|| format!("could not read `{shown}`"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        error::config(
-            format!(
-                "`{shown}` is not UTF-8 text (byte {}); ccgw changed nothing",
-                e.utf8_error().valid_up_to()
-            ),
-            Some("settings files are UTF-8 JSON: re-save it as UTF-8".into()),
-        )
-    })?;
     if !opts.force && is_read_only(path, &meta) {
         return Err(error::config(
             format!("`{shown}` is read-only; ccgw changed nothing"),
@@ -482,31 +470,6 @@ fn read_target(target: &Target, opts: WriteOptions) -> Result<Option<String>> {
         ));
     }
     Ok(Some(text))
-}
-
-fn check_regular(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    let kind = if t.is_file() {
-        return Ok(());
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    };
-    Err(error::config(
-        format!(
-            "`{}` is {kind}, not a settings file; ccgw changed nothing",
-            path.display()
-        ),
-        None,
-    ))
 }
 
 /// No write permission for us (or, for root, for anyone: a 0444 file says "leave me alone").

@@ -411,3 +411,33 @@ fn a_record_that_cannot_be_stored_puts_the_file_back() {
     assert_eq!(common::read(env.user_settings()), original);
     assert!(records(&env).is_empty());
 }
+
+/// Reading the layers (`settings show`, and doctor through the same reader) never blocks on a
+/// planted FIFO either: the layer is reported as unusable.
+#[test]
+fn settings_show_names_a_fifo_layer_without_hanging() {
+    let env = setup(None);
+    let local = env.cwd().join(".claude/settings.local.json");
+    std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+    let made = Command::new(common::require("mkfifo"))
+        .arg(&local)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = run_bounded(&env, &["settings", "show"], Duration::from_secs(10));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "local {} (invalid: is a FIFO, not a settings file)",
+            local.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&local)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
