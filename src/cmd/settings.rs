@@ -463,7 +463,9 @@ fn read_target(target: &Target, opts: WriteOptions) -> Result<Option<String>> {
             ));
         }
     };
-    if !opts.force && is_read_only(path, &meta) {
+    // Managed settings have their own rule: without root, the write fails with the sudo hint.
+    let managed = target.scope == Some(Scope::Managed);
+    if !opts.force && !managed && is_read_only(path, &meta) {
         return Err(error::config(
             format!("`{shown}` is read-only; ccgw changed nothing"),
             Some("pass --force to change it anyway (it stays read-only)".into()),

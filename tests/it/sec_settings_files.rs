@@ -441,3 +441,54 @@ fn settings_show_names_a_fifo_layer_without_hanging() {
             .is_fifo()
     );
 }
+
+/// A managed drop-in the user may not write keeps its own rule: exit 1 with the sudo hint, not
+/// the read-only refusal (whose --force could not help). Run as `nobody` through setpriv when
+/// the tests run as root, since root may write anything.
+#[test]
+fn an_unwritable_managed_drop_in_gets_the_sudo_hint_not_force() {
+    use std::os::unix::fs::MetadataExt;
+    let env = setup(None);
+    let open = tempfile::Builder::new()
+        .prefix("ccgw-managed-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = open.path().join("config.toml");
+    std::fs::write(&config, SIMPLE_CONFIG).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let dropins = open.path().join("managed/managed-settings.d");
+    std::fs::create_dir_all(&dropins).unwrap();
+    let dropin = dropins.join("50-ccgw.json");
+    std::fs::write(&dropin, "{}\n").unwrap();
+    std::fs::set_permissions(&dropin, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = std::fs::metadata(&config).unwrap().uid() == 0;
+    let mut cmd = if root {
+        let mut c = Command::new(common::require("setpriv"));
+        c.args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(common::ccgw_bin());
+        c
+    } else {
+        std::fs::set_permissions(&dropin, std::fs::Permissions::from_mode(0o444)).unwrap();
+        std::fs::set_permissions(&dropins, std::fs::Permissions::from_mode(0o555)).unwrap();
+        Command::new(common::ccgw_bin())
+    };
+    env.apply(&mut cmd);
+    let out = cmd
+        .current_dir(open.path())
+        .env("HOME", open.path())
+        .env("CCGW_MANAGED_DIR", open.path().join("managed"))
+        .arg("--config")
+        .arg(&config)
+        .args(["settings", "write", "--scope", "managed"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("hint: managed settings belong to root"),
+        "{err}"
+    );
+    assert!(!err.contains("--force"), "{err}");
+    assert_eq!(common::read(&dropin), "{}\n");
+}
