@@ -653,7 +653,7 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__settings__subcmd__remove)
-            opts="-h --scope --file --dry-run --config --profile --help"
+            opts="-h --scope --file --dry-run --force --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,7 +705,7 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__settings__subcmd__write)
-            opts="-h --scope --file --dry-run --config --profile --help"
+            opts="-h --scope --file --dry-run --force --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -130,6 +130,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
             cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand --dry-run 'Print the diff and write nothing'
+            cand --force 'Change a read-only settings file anyway (it stays read-only)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -139,6 +140,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
             cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand --dry-run 'Print the diff and write nothing'
+            cand --force 'Change a read-only settings file anyway (it stays read-only)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -132,6 +132,7 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subc
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -l dry-run -d 'Print the diff and write nothing'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -l force -d 'Change a read-only settings file anyway (it stays read-only)'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -l scope -d 'Settings scope' -r -f -a "user\t'`~/.claude/settings.json` (or `$CLAUDE_CONFIG_DIR/settings.json`)'
 project\t'`.claude/settings.json` in the current directory (shared in git)'
@@ -141,6 +142,7 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subc
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -l dry-run -d 'Print the diff and write nothing'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -l force -d 'Change a read-only settings file anyway (it stays read-only)'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from show" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r

@@ -103,12 +103,77 @@ pub enum FileState {
     Invalid(String),
 }
 
+/// Why a settings file's text cannot be had.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// A FIFO, socket, directory or device: what it is.
+    NotRegular(&'static str),
+    /// Not UTF-8: the offset of the first bad byte.
+    NotUtf8(usize),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::NotRegular(kind) => write!(f, "is {kind}, not a settings file"),
+            Unreadable::NotUtf8(at) => write!(f, "is not UTF-8 text (byte {at})"),
+            Unreadable::Io(e) => write!(f, "could not be read: {e}"),
+        }
+    }
+}
+
+/// A settings file's text and metadata, `None` when it does not exist. Only a regular file is
+/// read: a planted FIFO would block the read for ever, a device or socket is no settings file.
+/// The path is checked, then opened without blocking and the file opened checked again (so a
+/// swap after the check cannot make the read hang either).
+pub fn read_text(path: &Path) -> Result<Option<(String, std::fs::Metadata)>, Unreadable> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let meta = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        other => other.map_err(Unreadable::Io)?,
+    };
+    regular(&meta)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(Unreadable::Io)?;
+    regular(&file.metadata().map_err(Unreadable::Io)?)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(Unreadable::Io)?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| Unreadable::NotUtf8(e.utf8_error().valid_up_to()))?;
+    Ok(Some((text, meta)))
+}
+
+fn regular(meta: &std::fs::Metadata) -> Result<(), Unreadable> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(Unreadable::NotRegular(kind))
+}
+
 impl SettingsFile {
     pub fn read(scope: Scope, path: PathBuf) -> Self {
-        let state = match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Missing,
-            Err(e) => FileState::Invalid(format!("could not read: {e}")),
-            Ok(text) => match parse_object(&text) {
+        let state = match read_text(&path) {
+            Ok(None) => FileState::Missing,
+            Err(Unreadable::Io(e)) => FileState::Invalid(format!("could not read: {e}")),
+            Err(why) => FileState::Invalid(why.to_string()),
+            Ok(Some((text, _))) => match parse_object(&text) {
                 Ok(map) => FileState::Ok(map),
                 Err(e) => FileState::Invalid(e),
             },

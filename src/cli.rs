@@ -336,6 +336,9 @@ pub enum SettingsCommand {
         /// Print the diff and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Change a read-only settings file anyway (it stays read-only)
+        #[arg(long)]
+        force: bool,
     },
     /// Undo exactly what ccgw wrote to a settings file
     Remove {
@@ -344,6 +347,9 @@ pub enum SettingsCommand {
         /// Print the diff and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Change a read-only settings file anyway (it stays read-only)
+        #[arg(long)]
+        force: bool,
     },
     /// Show each layer's gateway-relevant keys
     Show {

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv};
-use crate::settings_text::{self, Layout, render};
+use crate::settings_text::{self, Layout, LayoutEdit, render};
 use crate::{fsutil, redact};
 
 /// The top-level key ccgw owns besides `env` entries.
@@ -60,6 +60,21 @@ pub struct UndoRecord {
     /// decides how the helper names ccgw when the file is rewritten.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// What takes the text `remove` prints back to the file's exact bytes, when taking out
+    /// ccgw's keys alone would not (an emptied `{ }`, an inline `env` opened up, a moved
+    /// closing brace). Absent when it is not needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutUndo>,
+}
+
+/// Layout edits for `remove`: whitespace and punctuation only (see
+/// `settings_text::layout_patch`), so the record still holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayoutUndo {
+    /// SHA-256 of the text the edits apply to: what taking out ccgw's keys prints when the
+    /// file is as ccgw left it. Any other text gets no edits.
+    pub base: String,
+    pub edits: Vec<LayoutEdit>,
 }
 
 /// One owned key.
@@ -220,6 +235,12 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
             )));
         }
     };
+    // serde_json keeps the last of two equal keys: editing such a file would drop the other.
+    if let Some((key, line)) = duplicate_key(text) {
+        return Err(Refusal::Document(format!(
+            "duplicate key `{key}` (line {line}): Claude Code reads only the last one; keep one and run again"
+        )));
+    }
     if let Some(env) = doc.get(ENV_KEY)
         && !env.is_object()
     {
@@ -237,6 +258,47 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
         )));
     }
     Ok(doc)
+}
+
+/// The first key that appears twice in one object of `text` (as a dotted path), and its line.
+fn duplicate_key(text: &str) -> Option<(String, usize)> {
+    use jsonc_parser::ast::Value as Node;
+    fn walk(node: &Node, path: &str, text: &str) -> Option<(String, usize)> {
+        match node {
+            Node::Object(object) => {
+                let mut seen = std::collections::HashSet::new();
+                for prop in &object.properties {
+                    let name = prop.name.as_str();
+                    let here = if path.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    if !seen.insert(name) {
+                        let line = text[..prop.range.start].matches('\n').count() + 1;
+                        return Some((here, line));
+                    }
+                    if let Some(found) = walk(&prop.value, &here, text) {
+                        return Some(found);
+                    }
+                }
+                None
+            }
+            Node::Array(array) => array
+                .elements
+                .iter()
+                .enumerate()
+                .find_map(|(i, e)| walk(e, &format!("{path}[{i}]"), text)),
+            _ => None,
+        }
+    }
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &jsonc_parser::ParseOptions::default(),
+    )
+    .ok()?;
+    walk(parsed.value.as_ref()?, "", text)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -295,6 +357,11 @@ pub fn merge(
     let mut doc = parse_document(existing.unwrap_or(""))?;
     let before = doc.clone();
     let owned = owned(gw)?;
+    // What `remove` gives back now; after this write it must give back exactly that.
+    let undone = match (prior, existing) {
+        (Some(r), Some(_)) => unmerge(existing, r)?.text,
+        _ => existing.map(str::to_owned),
+    };
     let mut notes = Vec::new();
     // A record for a file that has since disappeared describes nothing that is still there.
     let mut record = match (prior, existing) {
@@ -309,8 +376,10 @@ pub fn merge(
             profile: String::new(),
             config: String::new(),
             scope: String::new(),
+            layout: None,
         },
     };
+    record.layout = None;
 
     // Keys ccgw wrote before that this plan no longer sets (a mode switch, a dropped model):
     // give them back to their previous owner, unless someone changed them since.
@@ -369,6 +438,7 @@ pub fn merge(
         Some(text) => settings_text::rewrite(text, &before, &doc),
         None => render(&doc, &Layout::default()),
     };
+    record.layout = layout_undo(&text, &record, undone.as_deref());
     Ok(Outcome {
         text: Some(text),
         record: Some(record),
@@ -376,9 +446,36 @@ pub fn merge(
     })
 }
 
+/// The layout edits that make `remove` of `written` print exactly `want`, if it needs any and
+/// they are layout only.
+fn layout_undo(written: &str, record: &UndoRecord, want: Option<&str>) -> Option<LayoutUndo> {
+    let got = undo_keys(Some(written), record).ok()?.text?;
+    let want = want?;
+    if got == want {
+        return None;
+    }
+    let edits = settings_text::layout_patch(&got, want)?;
+    Some(LayoutUndo {
+        base: sha256_hex(got.as_bytes()),
+        edits,
+    })
+}
+
 /// Undo what `record` says ccgw wrote. Keys changed by someone else since are left alone (with
 /// a note); a cleared credential is not restored (ccgw never kept it).
 pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Refusal> {
+    let mut outcome = undo_keys(existing, record)?;
+    if let (Some(text), Some(layout)) = (&outcome.text, &record.layout)
+        && sha256_hex(text.as_bytes()) == layout.base
+        && let Some(exact) = settings_text::apply_patch(text, &layout.edits)
+    {
+        outcome.text = Some(exact);
+    }
+    Ok(outcome)
+}
+
+/// `unmerge` without the layout edits: ccgw's keys taken out, the rest of the text kept.
+fn undo_keys(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Refusal> {
     let Some(existing) = existing else {
         return Ok(Outcome {
             text: None,
@@ -671,6 +768,26 @@ mod tests {
             }
         }
         let bad = gw(&[("ANTHROPIC_API_KEY", "x")]);
+        for (text, key) in [
+            (
+                "{\n  \"model\": \"a\",\n  \"model\": \"b\"\n}",
+                "`model` (line 3)",
+            ),
+            (r#"{"env": {"X": "1", "X": "2"}}"#, "`env.X` (line 1)"),
+            (r#"{"p": [{"a": 1, "a": 2}]}"#, "`p[0].a`"),
+        ] {
+            for result in [
+                merge(Some(text), &g, None).map(|_| ()),
+                parse_document(text).map(|_| ()),
+            ] {
+                match result {
+                    Err(Refusal::Document(m)) => {
+                        assert!(m.contains(&format!("duplicate key {key}")), "{m}")
+                    }
+                    other => panic!("{text}: {other:?}"),
+                }
+            }
+        }
         assert!(matches!(merge(None, &bad, None), Err(Refusal::Plan(_))));
     }
 
@@ -737,6 +854,9 @@ mod tests {
             blank_lines: bool,
             indent in proptest::sample::select(vec!["  ", "    ", "\t", " "]),
             crlf: bool,
+            env_form in proptest::sample::select(vec![EnvForm::Lines, EnvForm::Inline, EnvForm::BraceOnLastLine]),
+            empty_env in proptest::sample::select(vec!["{}", "{ }", "{\n}"]),
+            brace_on_last_line: bool,
         ) {
             let nl = if crlf { "\r\n" } else { "\n" };
             let sep = if blank_lines { format!(",{nl}{nl}") } else { format!(",{nl}") };
@@ -752,30 +872,110 @@ mod tests {
                     .filter(|(k, _)| seen.insert(k.clone()))
                     .map(|(k, p)| format!("{indent}{indent}\"{k}\": {}", HAND_VALUES[*p]))
                     .collect();
-                props.push(if inner.is_empty() {
-                    format!("{indent}\"env\": {{}}")
-                } else {
-                    format!("{indent}\"env\": {{{nl}{}{nl}{indent}}}", inner.join(&sep))
+                let inline: Vec<&str> = inner.iter().map(|p| p.trim_start()).collect();
+                props.push(match env_form {
+                    _ if inner.is_empty() => format!(
+                        "{indent}\"env\": {}",
+                        empty_env.replace('\n', &format!("{nl}{indent}"))
+                    ),
+                    EnvForm::Lines => format!("{indent}\"env\": {{{nl}{}{nl}{indent}}}", inner.join(&sep)),
+                    EnvForm::Inline => format!("{indent}\"env\": {{{}}}", inline.join(", ")),
+                    EnvForm::BraceOnLastLine => format!("{indent}\"env\": {{{nl}{}}}", inner.join(&sep)),
                 });
             }
             if props.is_empty() {
                 props.push(format!("{indent}\"theme\": \"dark\""));
             }
-            let original = format!("{{{nl}{}{nl}}}{nl}", props.join(&sep));
+            let close = if brace_on_last_line { "}".to_owned() } else { format!("{nl}}}") };
+            let original = format!("{{{nl}{}{close}{nl}", props.join(&sep));
             let one = write(Some(&original), UNIFIED, None);
             let written = one.text.clone().unwrap();
             // Every line but the blank ones and `"env": {` (whose object ccgw fills).
+            // (and a closing brace on a key's line, which a line added after it moves).
             let kept = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with("\"env\"");
+            let bare = |l: &str| l.trim_end_matches([',', '}']).to_owned();
             for line in original.split(nl).filter(kept) {
-                let trimmed = line.trim_end_matches(',');
+                let trimmed = bare(line);
                 proptest::prop_assert!(
-                    written.split(nl).any(|w| w.trim_end_matches(',') == trimmed),
+                    written.split(nl).any(|w| bare(w) == trimmed),
                     "line {:?} lost in {:?}", line, written
                 );
             }
+            let two = write(Some(&written), UNIFIED, one.record.as_ref());
+            proptest::prop_assert_eq!(&two.text, &one.text);
+            proptest::prop_assert_eq!(&two.record, &one.record);
             let back = unmerge(Some(&written), one.record.as_ref().unwrap()).unwrap();
             proptest::prop_assert_eq!(back.text.unwrap(), original);
         }
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum EnvForm {
+        /// One key a line, the closing brace on a line of its own.
+        Lines,
+        /// `"env": {"A": 1, "B": 2}`.
+        Inline,
+        /// One key a line, the closing brace after the last value.
+        BraceOnLastLine,
+    }
+
+    proptest::proptest! {
+        /// A file with no keys at all (empty, blanks only, `{ }`, `{\n}`, any line ending)
+        /// comes back byte for byte after write then remove.
+        #[test]
+        fn empty_documents_round_trip(
+            before in "( |\t|\n|\r\n){0,3}",
+            braces: bool,
+            inside in "( |\t|\n|\r\n){0,3}",
+            after in "( |\t|\n|\r\n){0,3}",
+        ) {
+            let original = if braces { format!("{before}{{{inside}}}{after}") } else { before };
+            let one = write(Some(&original), UNIFIED, None);
+            let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
+            proptest::prop_assert_eq!(&one.text, &two.text);
+            proptest::prop_assert_eq!(&one.record, &two.record);
+            let back = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();
+            proptest::prop_assert_eq!(back.text.unwrap(), original);
+        }
+    }
+
+    /// The layouts issue 9 lists, each written then removed: the same bytes come back.
+    #[test]
+    fn listed_layouts_come_back_byte_for_byte() {
+        for original in [
+            "",
+            " \n",
+            "{ }",
+            "{\n}",
+            "{\n}\n",
+            "{\n  \"a\": 1,\n  \"env\": {}\n}\n",
+            "{\n  \"a\": 1,\n  \"env\": { }\n}\n",
+            "{\n  \"a\": 1,\n  \"env\": {\n  }\n}\n",
+            "{\n  \"env\": {\"X\": \"1\", \"Y\": \"2\"},\n  \"a\": 1\n}\n",
+            "{\n  \"a\": 1,\n  \"b\": 2}\n",
+            "{\n  \"a\": 1,\n  \"env\": {\n    \"X\": \"1\"}}",
+            "{\"a\": 1, \"env\": {}}",
+        ] {
+            let w = write(Some(original), UNIFIED, None);
+            let back = unmerge(w.text.as_deref(), w.record.as_ref().unwrap()).unwrap();
+            assert_eq!(back.text.as_deref(), Some(original), "{:?}", w.text);
+        }
+    }
+
+    /// The layout edits are applied only to the text they were made for: a file someone
+    /// changed since gets ccgw's keys taken out and no edits.
+    #[test]
+    fn layout_edits_apply_only_to_the_text_ccgw_left() {
+        let w = write(Some("{ }"), UNIFIED, None);
+        let rec = w.record.unwrap();
+        assert!(rec.layout.is_some());
+        let changed = w.text.unwrap().replacen('{', "{\"theme\": \"dark\",", 1);
+        let back = unmerge(Some(&changed), &rec).unwrap().text.unwrap();
+        assert_eq!(
+            parse_document(&back).unwrap(),
+            parse_document("{\"theme\": \"dark\"}").unwrap()
+        );
+        assert!(!back.ends_with(" }"), "{back:?}");
     }
 
     /// JSON values as people write them, several of which serde_json would print differently.

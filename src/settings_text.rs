@@ -8,6 +8,7 @@
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// How a settings file is laid out: used to print a whole document (a new file, a one-line
@@ -41,6 +42,16 @@ impl Layout {
         let body = text.trim();
         if body.len() <= 2 {
             return Layout::default();
+        }
+        // `{ }` or `{\n}`: an empty object has no indentation to copy, and is not a one-line
+        // file to keep on one line (what it looked like comes back on remove: `layout_patch`).
+        if body.starts_with('{') && body.ends_with('}') && body[1..body.len() - 1].trim().is_empty()
+        {
+            return Layout {
+                crlf: text.contains("\r\n"),
+                trailing_newline: text.ends_with('\n'),
+                ..Layout::default()
+            };
         }
         let indent = if body.contains('\n') {
             // The first indented line sits one level deep (inside the top-level object).
@@ -149,6 +160,76 @@ fn input(v: &Value) -> CstInputValue {
     }
 }
 
+/// One edit of a [`layout_patch`]: at byte `at` of the text, delete `delete` bytes, then insert
+/// `insert`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayoutEdit {
+    pub at: usize,
+    pub delete: usize,
+    pub insert: String,
+}
+
+/// The characters a layout patch may delete or insert: whitespace and JSON punctuation, never
+/// part of a value that matters (so a patch holds no secret, whatever the file holds).
+fn is_layout_char(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\n' | ',' | ':' | '{' | '}' | '[' | ']'
+    )
+}
+
+/// The edits that turn `from` into `to` when the two differ only in layout (whitespace and
+/// punctuation: an emptied `{ }` printed `{}`, an inline object opened up, a closing brace
+/// moved to its own line); `None` when they differ in anything else.
+///
+/// The CST removal of what ccgw appended does not always give back the bytes it started from;
+/// `settings write` stores this patch in the undo record so that `remove` does.
+pub fn layout_patch(from: &str, to: &str) -> Option<Vec<LayoutEdit>> {
+    use similar::ChangeTag;
+    let diff = similar::TextDiff::from_chars(from, to);
+    let mut edits: Vec<LayoutEdit> = Vec::new();
+    // The byte offset in `from` the next change starts at.
+    let mut at = 0;
+    for change in diff.iter_all_changes() {
+        let text = change.value();
+        if change.tag() == ChangeTag::Equal {
+            at += text.len();
+            continue;
+        }
+        if !text.chars().all(is_layout_char) {
+            return None;
+        }
+        if edits.last().is_none_or(|e| e.at + e.delete != at) {
+            edits.push(LayoutEdit {
+                at,
+                delete: 0,
+                insert: String::new(),
+            });
+        }
+        let edit = edits.last_mut().expect("an edit at `at`");
+        if change.tag() == ChangeTag::Delete {
+            edit.delete += text.len();
+            at += text.len();
+        } else {
+            edit.insert.push_str(text);
+        }
+    }
+    Some(edits)
+}
+
+/// Apply a [`layout_patch`] to the text it was made from.
+pub fn apply_patch(text: &str, edits: &[LayoutEdit]) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for e in edits {
+        out.push_str(text.get(copied..e.at)?);
+        out.push_str(&e.insert);
+        copied = e.at.checked_add(e.delete)?;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
+}
+
 /// `text` parses as strict JSON into exactly `want`, keys in the same order at every level.
 fn reads_back_as(text: &str, want: &Map<String, Value>) -> bool {
     fn same(a: &Value, b: &Value) -> bool {
@@ -204,6 +285,24 @@ mod tests {
         let back = rewrite(&text, &after, &before);
         assert!(reads_back_as(&back, &before), "{back}");
         assert!(back.contains("\"cleanupPeriodDays\": 1e3,"), "{back}");
+    }
+
+    #[test]
+    fn layout_patches_hold_layout_only() {
+        let from = "{\n  \"a\": 1\n}\n";
+        let to = "{ \"a\": 1 }";
+        let edits = layout_patch(from, to).unwrap();
+        assert!(edits.iter().all(|e| e.insert.chars().all(is_layout_char)));
+        assert_eq!(apply_patch(from, &edits).unwrap(), to);
+        // A value that differs is not layout: no patch, so none can carry a secret.
+        assert_eq!(layout_patch("{\"a\": \"x\"}", "{\"a\": \"sk-1\"}"), None);
+        // Edits past the text are refused, not applied.
+        let past = [LayoutEdit {
+            at: 99,
+            delete: 0,
+            insert: " ".into(),
+        }];
+        assert_eq!(apply_patch(from, &past), None);
     }
 
     /// Text the CST edit would get wrong (a duplicate key: serde_json keeps the last, the CST

@@ -89,6 +89,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
             &name,
             &new_profile,
             settings::scope_target(scope)?,
+            settings::WriteOptions::default(),
         )?),
         None => None,
     };

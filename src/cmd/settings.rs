@@ -24,8 +24,16 @@ const MANAGED_DROPIN: &str = "managed-settings.d/50-ccgw.json";
 
 pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
     match cmd {
-        SettingsCommand::Write { target, dry_run } => write(ctx, &target, dry_run),
-        SettingsCommand::Remove { target, dry_run } => remove(&target, dry_run),
+        SettingsCommand::Write {
+            target,
+            dry_run,
+            force,
+        } => write(ctx, &target, WriteOptions { dry_run, force }),
+        SettingsCommand::Remove {
+            target,
+            dry_run,
+            force,
+        } => remove(&target, WriteOptions { dry_run, force }),
         SettingsCommand::Show { effective } => show(ctx, effective),
     }
 }
@@ -75,11 +83,20 @@ pub fn scope_target(scope: Scope) -> Result<Target> {
     })
 }
 
-fn write(ctx: &Ctx, t: &SettingsTarget, dry_run: bool) -> Result<()> {
+/// How a command that changes a settings file goes about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Work out the change and write nothing (no lock either: nothing to serialise).
+    pub dry_run: bool,
+    /// Write a read-only file anyway (`--force`).
+    pub force: bool,
+}
+
+fn write(ctx: &Ctx, t: &SettingsTarget, opts: WriteOptions) -> Result<()> {
     let target = target(t)?;
     let sel = ctx.select()?;
-    let prepared = prepare(&ctx.config_path, &sel.name, sel.profile(), target)?;
-    if dry_run {
+    let prepared = prepare(&ctx.config_path, &sel.name, sel.profile(), target, opts)?;
+    if opts.dry_run {
         return print_diff(&prepared.diff());
     }
     prepared.commit()
@@ -94,14 +111,18 @@ pub struct Prepared {
     existing: Option<String>,
     outcome: Outcome,
     gw: GatewayEnv,
+    /// Held from the read to the record's write (`None` for a dry run and managed settings).
+    _lock: Option<std::fs::File>,
 }
 
-/// Merge profile `name` into `target` in memory (notes and warnings go to stderr now).
+/// Merge profile `name` into `target` in memory (notes and warnings go to stderr now). Unless
+/// it is a dry run, the file's lock is held until the `Prepared` is committed or dropped.
 pub fn prepare(
     config: &ConfigPath,
     name: &str,
     profile: &Profile,
     target: Target,
+    opts: WriteOptions,
 ) -> Result<Prepared> {
     let helper = if target.scope == Some(Scope::Project) {
         eprintln!(
@@ -113,7 +134,8 @@ pub fn prepare(
         HelperSpec::this_binary(config)
     };
     let gw = plan::plan(name, profile, &helper);
-    let existing = read_existing(&target.path)?;
+    let lock = lock_unless_dry(&target, opts)?;
+    let existing = read_target(&target, opts)?;
     let outcome = if target.scope == Some(Scope::Managed) {
         managed_outcome(&gw)?
     } else {
@@ -130,6 +152,7 @@ pub fn prepare(
         existing,
         outcome,
         gw,
+        _lock: lock,
     })
 }
 
@@ -162,11 +185,19 @@ impl Prepared {
             existing,
             outcome,
             gw,
+            _lock,
         } = self;
         let new_text = outcome.text.as_deref().unwrap_or_default();
         if target.scope == Some(Scope::Managed) {
             write_managed(&target.path, new_text)?;
         } else {
+            let changed = existing.as_deref() != Some(new_text);
+            if changed {
+                fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
+            }
+            // The record only once the file is written: a record for a write that failed would
+            // undo something that never happened. If the record cannot be stored, the file
+            // goes back to what it was: a write without its record could never be undone.
             if let Some(record) = &outcome.record {
                 let record = sm::UndoRecord {
                     profile: profile.clone(),
@@ -174,11 +205,15 @@ impl Prepared {
                     scope: target.scope.map_or("", Scope::as_str).to_owned(),
                     ..record.clone()
                 };
-                // The record first: a settings write without its record could never be undone.
-                sm::save_record(&target.path, &record)?;
-            }
-            if existing.as_deref() != Some(new_text) {
-                fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
+                if let Err(e) = sm::save_record(&target.path, &record) {
+                    if changed {
+                        put_back(&target.path, existing.as_deref());
+                    }
+                    return Err(e.context(format!(
+                        "`{}` was left as it was: ccgw could not store its undo record",
+                        target.path.display()
+                    )));
+                }
             }
         }
         if existing.as_deref() == Some(new_text) {
@@ -233,7 +268,9 @@ pub fn follow_default(
         if skip.as_ref() == Some(&sm::canonical_path(&path)) {
             continue;
         }
-        match prepare(config, new.0, new.1, target).and_then(Prepared::commit_quietly) {
+        match prepare(config, new.0, new.1, target, WriteOptions::default())
+            .and_then(Prepared::commit_quietly)
+        {
             Ok(done) => {
                 rewritten.push(path);
                 written.push(done);
@@ -270,9 +307,11 @@ pub fn follow_default(
     Ok(rewritten)
 }
 
-fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
+fn remove(t: &SettingsTarget, opts: WriteOptions) -> Result<()> {
+    let dry_run = opts.dry_run;
     let target = target(t)?;
-    let existing = read_existing(&target.path)?;
+    let _lock = lock_unless_dry(&target, opts)?;
+    let existing = read_target(&target, opts)?;
     let outcome = if target.scope == Some(Scope::Managed) {
         // ccgw owns the whole drop-in: undoing it is deleting it.
         Outcome {
@@ -329,13 +368,154 @@ fn remove(t: &SettingsTarget, dry_run: bool) -> Result<()> {
     Ok(())
 }
 
-/// The file's text, `None` when it does not exist.
-fn read_existing(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("could not read `{}`", path.display())),
+/// Undo a settings write whose record could not be stored (best effort: the error that
+/// brought us here is the one reported).
+fn put_back(path: &Path, text: Option<&str>) {
+    let _ = match text {
+        Some(text) => fsutil::write_atomic(path, text.as_bytes(), fsutil::PRIVATE_FILE),
+        None => std::fs::remove_file(path).map_err(Into::into),
+    };
+}
+
+/// How long a settings write waits for another one on the same file (a `ccgw init` at its
+/// confirmation prompt holds the lock) before it gives up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The lock of a settings file, unless this is a dry run or the managed drop-in (ccgw owns
+/// that whole file and keeps no record of it).
+fn lock_unless_dry(target: &Target, opts: WriteOptions) -> Result<Option<std::fs::File>> {
+    if opts.dry_run || target.scope == Some(Scope::Managed) {
+        return Ok(None);
     }
+    lock_settings(&target.path, LOCK_WAIT).map(Some)
+}
+
+/// Serialise changes to one settings file: an advisory `flock` on a lock file in ccgw's state
+/// directory (`locks/` beside `undo/`, never beside the user's file), named by the same hash
+/// as the file's undo record, held across read, merge, file write and record write, so the
+/// record always matches the file. The kernel drops it when the holder exits, however it
+/// exits; the lock file stays and is reused.
+fn lock_settings(settings: &Path, wait: std::time::Duration) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let record = sm::record_path(settings)?;
+    let (Some(undo), Some(name)) = (record.parent(), record.file_stem()) else {
+        anyhow::bail!("no directory for ccgw's lock of `{}`", settings.display());
+    };
+    let locks = undo.with_file_name("locks");
+    let path = locks.join(name).with_extension("lock");
+    fsutil::ensure_private_dir(&locks)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(fsutil::PRIVATE_FILE)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .with_context(|| format!("could not open `{}`", path.display()))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Failure {
+                    code: error::code::FAILURE,
+                    message: format!(
+                        "another ccgw has been changing `{}` for over {}s",
+                        settings.display(),
+                        wait.as_secs()
+                    ),
+                    hint: Some("let it finish (a `ccgw init` may be waiting at its prompt), then run this again".into()),
+                }
+                .into());
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("could not lock `{}`", path.display()));
+            }
+        }
+    }
+}
+
+/// The settings file's text, `None` when it does not exist, after the checks that keep a
+/// planted or unusual target from being read or replaced: it must be a regular file (a FIFO
+/// would hang the read, a device or socket is no settings file), UTF-8, writable unless
+/// `--force`, and a project or local file must not lead out of the repository.
+fn read_target(target: &Target, opts: WriteOptions) -> Result<Option<String>> {
+    let path = &target.path;
+    if matches!(target.scope, Some(Scope::Project | Scope::Local)) {
+        check_stays_in_repository(path)?;
+    }
+    let shown = path.display();
+    let (text, meta) = match cs::read_text(path) {
+        Ok(None) => return Ok(None),
+        Ok(Some(read)) => read,
+        Err(cs::Unreadable::Io(e)) => {
+            return Err(e).with_context(|| format!("could not read `{shown}`"));
+        }
+        Err(why) => {
+            let hint = matches!(why, cs::Unreadable::NotUtf8(_))
+                .then(|| "settings files are UTF-8 JSON: re-save it as UTF-8".to_owned());
+            return Err(error::config(
+                format!("`{shown}` {why}; ccgw changed nothing"),
+                hint,
+            ));
+        }
+    };
+    // Managed settings have their own rule: without root, the write fails with the sudo hint.
+    let managed = target.scope == Some(Scope::Managed);
+    if !opts.force && !managed && is_read_only(path, &meta) {
+        return Err(error::config(
+            format!("`{shown}` is read-only; ccgw changed nothing"),
+            Some("pass --force to change it anyway (it stays read-only)".into()),
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// No write permission for us (or, for root, for anyone: a 0444 file says "leave me alone").
+fn is_read_only(path: &Path, meta: &std::fs::Metadata) -> bool {
+    meta.permissions().readonly() || rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_err()
+}
+
+/// A project or local settings file that is (or sits in) a symlink leading outside the
+/// repository is refused: a cloned repository could otherwise point ccgw at any file of the
+/// user's. The repository is the nearest directory above the file holding `.git`, else the
+/// directory holding `.claude`.
+fn check_stays_in_repository(path: &Path) -> Result<()> {
+    let Some(project) = path.parent().and_then(Path::parent) else {
+        return Ok(());
+    };
+    let Ok(project) = project.canonicalize() else {
+        return Ok(());
+    };
+    let root = project
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&project)
+        .to_path_buf();
+    let real = sm::canonical_path(path);
+    if leaves(&real, &root) {
+        return Err(error::config(
+            format!(
+                "`{}` leads to `{}`, outside the repository `{}`; ccgw changed nothing",
+                path.display(),
+                real.display(),
+                root.display()
+            ),
+            Some(format!(
+                "to change that file on purpose, pass `--file {}`",
+                real.display()
+            )),
+        ));
+    }
+    Ok(())
+}
+
+/// `real` (a canonical path) is not inside `root` (canonical too).
+fn leaves(real: &Path, root: &Path) -> bool {
+    !real.starts_with(root)
 }
 
 /// One line, exit 2, the file untouched.

@@ -17,4 +17,5 @@ mod profile;
 mod sec_process_config;
 mod sec_secrets;
 mod sec_servers;
+mod sec_settings_files;
 mod settings;
