@@ -650,6 +650,7 @@ pub fn other_layer_warnings(
         let higher = target.scope.is_some_and(|s| f.scope > s);
         if higher {
             if let Some(h) = f.api_key_helper().filter(|h| *h != gw.api_key_helper) {
+                let h = crate::redact::show_setting(crate::redact::API_KEY_HELPER, h);
                 out.push(format!(
                     "warning: {where_} sets its own apiKeyHelper `{h}`, which wins over this file"
                 ));

@@ -492,3 +492,26 @@ fn doctor_prints_no_echoed_secret_and_no_control_sequence() {
         );
     }
 }
+
+/// `settings write` warns about another layer's apiKeyHelper that wins; a literal key in that
+/// helper's command line is masked in the warning, like everywhere else.
+#[test]
+fn a_winning_helper_with_a_literal_key_is_masked_in_the_write_warning() {
+    let env = TestEnv::new();
+    env.write_config(crate::common::SIMPLE_CONFIG);
+    let secret = "sk-planted-literal-key-0123456789abcdef";
+    let project = env.cwd().join(".claude");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("settings.json"),
+        format!("{{\"apiKeyHelper\": \"echo {secret}\"}}\n"),
+    )
+    .unwrap();
+    let out = crate::common::Ccgw::new(&env)
+        .args(["settings", "write", "--scope", "user"])
+        .success()
+        .stderr_has("sets its own apiKeyHelper")
+        .run();
+    assert!(!out.stderr.contains(secret), "{}", out.stderr);
+    assert!(!out.stderr.contains("0123456789abcdef"), "{}", out.stderr);
+}
