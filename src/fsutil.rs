@@ -4,7 +4,7 @@
 //! - the user's files (the config, Claude Code's settings): [`write_atomic`] and
 //!   [`write_private`] follow symlinks, so that a dotfiles-repo link stays a link;
 //! - ccgw's own files (cache entries, lock files, Vault login entries, undo records, their temp
-//!   files): [`own_dir`], [`read_own`] and [`write_own`] never follow a
+//!   files): [`own_dir`], [`read_own`], [`write_own`] and [`open_own_lock`] never follow a
 //!   symlink and trust only a regular file of this user that nobody else may read or write.
 
 use std::fs::{self, File, OpenOptions};
@@ -201,6 +201,31 @@ pub fn write_own(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Open (creating it 0600 when `create`) one of ccgw's own lock files, never through a symlink.
+/// A lock file holds nothing, so a mode that is too open is repaired on the descriptor; a
+/// symlink, a non-regular file or a file of another user is refused. Missing and not `create`
+/// → `Ok(None)`.
+pub fn open_own_lock(path: &Path, create: bool) -> Result<Option<File>> {
+    let file = match OpenOptions::new()
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .mode(PRIVATE_FILE)
+        .custom_flags(own_flags())
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if !create && e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(open_error(e, path)),
+    };
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.uid() == euid() && meta.mode() & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(PRIVATE_FILE))?;
+    }
+    check_own_file(&file, path)?;
+    Ok(Some(file))
+}
+
 /// What to do about a directory of ccgw's own, pure: `Ok(true)` when its mode must be repaired
 /// to 0700, an error message when it may not be used at all.
 pub fn own_dir_problem(is_dir: bool, uid: u32, mode: u32, my_uid: u32) -> Result<bool, String> {
@@ -345,6 +370,7 @@ mod tests {
 
         let err = read_own(&link, 1024).unwrap_err().to_string();
         assert!(err.contains("is a symlink"), "{err}");
+        assert!(open_own_lock(&link, true).is_err());
 
         write_own(&link, b"mine").unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"victim bytes");
@@ -381,6 +407,18 @@ mod tests {
         assert!(err.contains("not a regular file"), "{err}");
         let err = read_own(d.path(), 16).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn lock_files_are_created_private_and_repaired() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("e.lock");
+        assert!(open_own_lock(&p, false).unwrap().is_none());
+        assert!(open_own_lock(&p, true).unwrap().is_some());
+        assert_eq!(mode_of(&p), 0o600);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(open_own_lock(&p, false).unwrap().is_some());
+        assert_eq!(mode_of(&p), 0o600);
     }
 
     #[test]

@@ -14,4 +14,5 @@ mod jwt;
 mod key;
 mod keyring;
 mod profile;
+mod sec_files;
 mod settings;
