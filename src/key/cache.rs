@@ -554,6 +554,8 @@ pub fn remove_idle_locks(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn entry(fetched_at: u64, expires_at: u64) -> Entry {
@@ -986,6 +988,36 @@ mod tests {
         };
         write(&login, &le).unwrap();
         assert_eq!(read(&login), Some(le));
+    }
+
+    #[test]
+    fn clock_and_places() {
+        assert_eq!(unix(UNIX_EPOCH + Duration::from_secs(5)), 5);
+        assert_eq!(unix(UNIX_EPOCH - Duration::from_secs(5)), 0);
+        let t = now();
+        assert!(t > 1_700_000_000 && t.abs_diff(unix(SystemTime::now())) <= 1);
+        assert!(dir().unwrap().ends_with("ccgw"));
+        let d = tempfile::tempdir().unwrap();
+        let a = side_entry_path(d.path(), "work", "vault-login", &["http://a"]);
+        let b = side_entry_path(d.path(), "work", "vault-login", &["http://b"]);
+        let c = side_entry_path(d.path(), "work", "other", &["http://a"]);
+        assert!(a != b && a != c && b != c);
+        assert_eq!(a.parent(), Some(d.path()));
+        assert!(file_name(&a).starts_with("work-"));
+    }
+
+    #[test]
+    fn the_cache_directory_is_checked_on_use() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("ccgw");
+        check_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        check_dir(&dir).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        // Reading repairs it too: the hit path checks the directory as well.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(read(&dir.join("work-0.json")), None);
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
     }
 
     #[test]

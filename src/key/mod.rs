@@ -313,4 +313,55 @@ mod tests {
         let long = check_key(&"a".repeat(MAX_KEY_LEN + 1), "vault").unwrap_err();
         assert!(long.to_string().contains("16385 characters"));
     }
+
+    fn profile(key: &str) -> Profile {
+        let text =
+            format!("[profiles.p]\ngateway = \"http://127.0.0.1:4000\"\n[profiles.p.key]\n{key}");
+        crate::config::parse(Path::new("c.toml"), &text)
+            .unwrap()
+            .profiles["p"]
+            .clone()
+    }
+
+    #[test]
+    fn the_lock_wait_covers_the_source_timeout() {
+        let secs = |key: &str| lock_wait(&profile(key)).as_secs();
+        assert_eq!(
+            secs("source = \"command\"\ncommand = \"x\"\ntimeout = \"60s\"\n"),
+            65
+        );
+        assert_eq!(
+            secs("source = \"command\"\ncommand = \"x\"\ntimeout = \"2s\"\n"),
+            30
+        );
+        assert_eq!(secs("source = \"command\"\ncommand = \"x\"\n"), 35);
+        assert_eq!(secs("source = \"vault\"\npath = \"gw\"\n"), 55);
+        assert_eq!(
+            secs("source = \"jwt\"\nalgorithm = \"HS256\"\nsecret_env = \"S\"\n"),
+            35
+        );
+    }
+
+    #[test]
+    fn keyring_and_env_keys_are_never_cached() {
+        assert!(!cacheable(&profile("source = \"keyring\"\n")));
+        assert!(!cacheable(&profile("source = \"env\"\nvar = \"K\"\n")));
+        assert!(cacheable(&profile(
+            "source = \"command\"\ncommand = \"x\"\n"
+        )));
+    }
+
+    #[test]
+    fn vault_addr_from_the_environment_is_an_input_of_the_entry() {
+        assert!(source_inputs(&profile("source = \"command\"\ncommand = \"x\"\n")).is_empty());
+        assert!(
+            source_inputs(&profile(
+                "source = \"vault\"\npath = \"gw\"\naddr = \"http://127.0.0.1:1\"\n"
+            ))
+            .is_empty()
+        );
+        let inputs = source_inputs(&profile("source = \"vault\"\npath = \"gw\"\n"));
+        assert_eq!(inputs.len(), 1);
+        assert!(inputs[0].starts_with("VAULT_ADDR="));
+    }
 }
