@@ -1,7 +1,10 @@
 //! The key: sources (vault, keyring, jwt, command, env) and the shared TTL cache.
 //!
 //! `resolve` is the one entry point: cache first (a hit reads one small file: no async runtime,
-//! no TLS, no network, no keyring), then the profile's source under a lock.
+//! no TLS, no network, no keyring), then the profile's source under a lock. A key in the OS
+//! keyring is read from the keyring every time, never copied into the cache. With the source
+//! down, a still-valid key is served at once; failed refreshes are recorded so that callers
+//! back off instead of queueing (see `refresh_ahead`).
 
 pub mod cache;
 pub mod command;
