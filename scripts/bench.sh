@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of record for ccgw (speed is never asserted in tests; it is measured here).
 #
-#   scripts/bench.sh [key|jwt|doctor|claude|size|all]     (default: all)
+#   scripts/bench.sh [key|keyring|jwt|doctor|claude|size|all]     (default: all)
 #
 # Needs: hyperfine, jq, GNU time (/usr/bin/time), and the test components that scripts/deps.sh
 # installs under ${CCGW_TEST_DEPS:-~/.cache/ccgw-test} (OpenBao's `bao`, LiteLLM, Claude Code).
@@ -19,10 +19,12 @@ SECTION=${1:-all}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ccgw-bench.XXXXXX")
 BAO_PID=
 LITE_PID=
+DBUS_PID=
+KEYRING_PID=
 
 cleanup() {
     local pid
-    for pid in $BAO_PID $LITE_PID; do
+    for pid in $BAO_PID $LITE_PID $KEYRING_PID $DBUS_PID; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -134,6 +136,98 @@ EOF
     verdict "bao kv get / cache hit (x faster)" "$(ratio "$m_bao" "$m_hit")" ">=" 50
     verdict "cold vault fetch / bao kv get (x)" "$(ratio "$m_cold" "$m_bao")" "<=" 0.5
     verdict "peak RSS of a cache hit (KiB)" "$max" "<=" 8192
+}
+
+# The keyring source is never cached (a key in the OS keyring is never copied into a plaintext
+# file), so every `ccgw key` reads the keyring: time that read against the file-cache hit of a
+# command source and `cat`. A private session bus with an unlocked gnome-keyring for the Secret
+# Service, and the kernel keyring (`backend = "keyutils"`).
+bench_keyring() {
+    need dbus-daemon
+    need gnome-keyring-daemon
+    need secret-tool
+    local key=sk-bench-keyring-0123456789 ss=$WORK/ss i p
+    mkdir -p "$ss/run"
+    chmod 700 "$ss/run"
+    cat >"$ss/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$ss/run/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+    dbus-daemon --config-file="$ss/bus.conf" --nofork >/dev/null 2>&1 &
+    DBUS_PID=$!
+    export DBUS_SESSION_BUS_ADDRESS=unix:path=$ss/run/bus XDG_RUNTIME_DIR=$ss/run
+    for i in $(seq 1 100); do
+        [ -S "$ss/run/bus" ] && break
+        [ "$i" = 100 ] && die "dbus-daemon did not start"
+        sleep 0.05
+    done
+    # `--unlock` reads the (throwaway) login keyring's password from stdin.
+    printf bench | gnome-keyring-daemon --foreground --unlock --components=secrets \
+        >/dev/null 2>&1 &
+    KEYRING_PID=$!
+    for i in $(seq 1 100); do
+        timeout 2 secret-tool search --all ccgw-probe none >/dev/null 2>&1 && break
+        [ "$i" = 100 ] && die "the Secret Service did not come up"
+        sleep 0.1
+    done
+
+    printf '%s\n' "$key" >"$WORK/keyfile"
+    cat >"$XDG_CONFIG_HOME/ccgw/config.toml" <<EOF
+default_profile = "ss"
+
+[profiles.ss]
+gateway = "http://127.0.0.1:4000"
+[profiles.ss.key]
+source = "keyring"
+
+[profiles.ku]
+gateway = "http://127.0.0.1:4000"
+[profiles.ku.key]
+source = "keyring"
+backend = "keyutils"
+account = "bench-$$"
+
+[profiles.file]
+gateway = "http://127.0.0.1:4000"
+[profiles.file.key]
+source = "command"
+command = "cat $WORK/keyfile"
+EOF
+    for p in ss ku; do
+        printf '%s' "$key" | "$CCGW" --profile "$p" secret set >/dev/null \
+            || die "could not store the key in the \`$p\` keyring"
+        [ "$("$CCGW" key --profile "$p")" = "$key" ] || die "ccgw key --profile $p did not print the key"
+    done
+    [ "$("$CCGW" key --profile file)" = "$key" ] || die "ccgw key --profile file did not print the key"
+
+    local ss_read="$CCGW key --profile ss" ku_read="$CCGW key --profile ku"
+    local file_hit="$CCGW key --profile file" cat_="cat $WORK/keyfile"
+    echo >&2
+    hyperfine -N --warmup 10 --min-runs 50 --export-json "$WORK/keyring.json" \
+        "$ss_read" "$ku_read" "$file_hit" "$cat_" >&2
+    "$CCGW" --profile ku secret delete >/dev/null 2>&1 || true
+
+    local m_ss m_ku m_file m_cat
+    m_ss=$(mean "$WORK/keyring.json" "$ss_read")
+    m_ku=$(mean "$WORK/keyring.json" "$ku_read")
+    m_file=$(mean "$WORK/keyring.json" "$file_hit")
+    m_cat=$(mean "$WORK/keyring.json" "$cat_")
+    echo
+    echo "== ccgw key, keyring source (read on every call, never copied to the file cache) =="
+    measured "ccgw key, keyring (Secret Service), mean ms" "$(ms "$m_ss")"
+    measured "ccgw key, keyring (keyutils), mean ms" "$(ms "$m_ku")"
+    measured "ccgw key, file-cache hit (command), mean ms" "$(ms "$m_file")"
+    measured "cat keyfile, mean ms" "$(ms "$m_cat")"
+    measured "Secret Service read / file-cache hit (x)" "$(ratio "$m_ss" "$m_file")"
+    measured "keyutils read / file-cache hit (x)" "$(ratio "$m_ku" "$m_file")"
 }
 
 bench_jwt() {
@@ -322,11 +416,12 @@ report() {
 
 case $SECTION in
     key) bench_key ;;
+    keyring) bench_keyring ;;
     jwt) bench_jwt ;;
     doctor) bench_doctor ;;
     claude) bench_claude ;;
     size) bench_size ;;
-    all) bench_key; bench_jwt; bench_doctor; bench_claude; bench_size ;;
-    *) die "unknown section \`$SECTION\` (key, jwt, doctor, claude, size or all)" ;;
+    all) bench_key; bench_keyring; bench_jwt; bench_doctor; bench_claude; bench_size ;;
+    *) die "unknown section \`$SECTION\` (key, keyring, jwt, doctor, claude, size or all)" ;;
 esac
 [ ${#ROWS[@]} -eq 0 ] || report

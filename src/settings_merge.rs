@@ -558,12 +558,42 @@ pub fn record_path(settings: &Path) -> Result<PathBuf> {
     Ok(dir.join(format!("{name}.json")))
 }
 
+/// Largest undo record ccgw reads (they hold fingerprints and small values).
+const MAX_RECORD_BYTES: u64 = 4 << 20;
+
+/// Check the undo directory (and ccgw's state directory above it) before any use: ours and 0700,
+/// or exit 4. Only when present: reading creates nothing.
+fn check_undo_dir(dir: &Path) -> Result<bool> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    if let Some(state) = dir.parent() {
+        fsutil::own_dir(state)?;
+    }
+    fsutil::own_dir(dir)?;
+    Ok(true)
+}
+
+/// One undo record file, only if ccgw made it (see `fsutil::read_own`): a symlink, a file of
+/// another user or one open to others is ignored with a warning, as if it were not there.
+fn read_record_file(path: &Path) -> Option<String> {
+    match fsutil::read_own(path, MAX_RECORD_BYTES) {
+        Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Err(e) => {
+            eprintln!("warning: ignoring undo record: {e:#}");
+            None
+        }
+    }
+}
+
 /// Load the undo record of `settings`, if ccgw wrote one.
 pub fn load_record(settings: &Path) -> Result<Option<UndoRecord>> {
     let path = record_path(settings)?;
-    let text = match std::fs::read_to_string(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        other => other.with_context(|| format!("could not read `{}`", path.display()))?,
+    if !check_undo_dir(path.parent().expect("record path has a parent"))? {
+        return Ok(None);
+    }
+    let Some(text) = read_record_file(&path) else {
+        return Ok(None);
     };
     let record: UndoRecord = serde_json::from_str(&text).map_err(|e| {
         crate::error::config(
@@ -574,15 +604,18 @@ pub fn load_record(settings: &Path) -> Result<Option<UndoRecord>> {
     Ok(Some(record))
 }
 
-/// Store the undo record (0600, in 0700 directories).
+/// Store the undo record (0600, in 0700 directories), never through a symlink.
 pub fn save_record(settings: &Path, record: &UndoRecord) -> Result<()> {
     let path = record_path(settings)?;
     let mut record = record.clone();
     record.settings_path = canonical_path(settings).display().to_string();
     let mut text = serde_json::to_string_pretty(&record)?;
     text.push('\n');
-    fsutil::ensure_private_dir(path.parent().expect("record path has a parent"))?;
-    fsutil::write_private(&path, text.as_bytes())
+    let dir = path.parent().expect("record path has a parent");
+    if let Some(state) = dir.parent() {
+        fsutil::own_dir(state)?;
+    }
+    fsutil::write_own(&path, text.as_bytes())
 }
 
 /// Every undo record ccgw keeps, for any settings file. Unreadable records are skipped: they
@@ -591,19 +624,19 @@ pub fn all_records() -> Result<Vec<UndoRecord>> {
     let Some(dir) = undo_dir() else {
         return Ok(Vec::new());
     };
-    let entries = match std::fs::read_dir(&dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        other => other.with_context(|| format!("could not read `{}`", dir.display()))?,
-    };
+    if !check_undo_dir(&dir)? {
+        return Ok(Vec::new());
+    }
+    let entries =
+        std::fs::read_dir(&dir).with_context(|| format!("could not read `{}`", dir.display()))?;
     let mut records = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        if let Some(record) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<UndoRecord>(&t).ok())
+        if let Some(record) =
+            read_record_file(&path).and_then(|t| serde_json::from_str::<UndoRecord>(&t).ok())
         {
             records.push(record);
         }

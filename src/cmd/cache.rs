@@ -12,6 +12,10 @@ use crate::key::vault;
 
 pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
     let dir = cache::dir()?;
+    // Another user's directory is refused (exit 4) before anything in it is read or removed.
+    if dir.exists() {
+        cache::check_dir(&dir)?;
+    }
     match args {
         CacheCommand::Status => {
             let entries = cache::list(&dir)?;
@@ -19,8 +23,10 @@ pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
                 eprintln!("no cached keys in `{}`", dir.display());
                 return Ok(());
             }
-            let rows: Vec<[String; 5]> =
-                entries.iter().map(|(_, e)| row(e, cache::now())).collect();
+            let rows: Vec<[String; 5]> = entries
+                .iter()
+                .map(|(_, r)| row(&r.entry, cache::now()))
+                .collect();
             let header = ["PROFILE", "SOURCE", "FETCHED", "EXPIRES", "STATE"].map(String::from);
             let mut out = std::io::stdout().lock();
             out.write_all(table(&header, &rows).as_bytes())?;
@@ -29,19 +35,23 @@ pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
         CacheCommand::Clear { all } => {
             let name = if all { None } else { Some(ctx.select()?.name) };
             let mut removed = 0;
-            for (path, entry) in cache::list(&dir)? {
-                if name.as_deref().is_none_or(|n| n == entry.profile) && cache::remove(&path)? {
+            for (path, record) in cache::list(&dir)? {
+                if name.as_deref().is_none_or(|n| n == record.entry.profile)
+                    && cache::remove(&path)?
+                {
                     removed += 1;
                 }
             }
             if all {
-                // Corrupt entries and leftover lock files too: the directory is ccgw's own.
+                // Corrupt entries and idle lock files too: the directory is ccgw's own. A lock
+                // file someone holds stays, or a second fetcher could start beside its holder.
                 for de in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                     let p = de.path();
-                    if p.extension().is_some_and(|x| x == "json" || x == "lock") {
+                    if p.extension().is_some_and(|x| x == "json") {
                         let _ = std::fs::remove_file(&p);
                     }
                 }
+                cache::remove_idle_locks(&dir);
             }
             let whose = name.map_or("all profiles".to_owned(), |n| format!("profile `{n}`"));
             eprintln!("removed {removed} cache entries of {whose}");

@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, args: KeyArgs) -> Result<()> {
     } else {
         Mode::Cached
     };
-    let key = key::resolve(&sel.name, sel.profile(), mode)?;
+    let key = key::resolve(&sel.name, sel.profile(), &sel.loaded.path.path, mode)?;
     // One write, so a reader never sees half a key.
     let mut out = std::io::stdout().lock();
     out.write_all(format!("{key}\n").as_bytes())?;

@@ -109,6 +109,7 @@ fn now() -> u64 {
 }
 
 /// Move an entry's clock: fetched `age` seconds ago, expiring in `left` seconds (negative: past).
+/// `age + left` must not exceed the key lifetime: a longer-lived entry is corrupt.
 fn age_entry(path: &Path, age: u64, left: i64) {
     let mut e = entry_json(path);
     e["fetched_at"] = (now() - age).into();
@@ -329,7 +330,7 @@ fn vault_down_serves_a_still_valid_key_and_fails_cleanly_once_expired() {
     // An explicit --refresh does not fall back.
     assert_failed_cleanly(&key(&env, &["--refresh"], KEY));
     // Expired: nothing to serve.
-    age_entry(&entry, 4000, -1);
+    age_entry(&entry, 3601, -1);
     let o = key(&env, &[], KEY);
     assert_failed_cleanly(&o);
     assert!(o.stderr.contains("could not reach vault"), "{}", o.stderr);
@@ -546,7 +547,7 @@ fn a_lock_left_by_a_killed_process_does_not_block() {
     let entry = key_entry(&env);
     let lock = entry.with_extension("lock");
     assert!(lock.exists());
-    age_entry(&entry, 4000, -1);
+    age_entry(&entry, 3601, -1);
 
     // Another process takes the entry's lock (flock(1) with -o: only flock itself holds it)
     // and dies by SIGKILL without unlocking.

@@ -18,4 +18,5 @@ mod sec_process_config;
 mod sec_secrets;
 mod sec_servers;
 mod sec_settings_files;
+mod sec_files;
 mod settings;
