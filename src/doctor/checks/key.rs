@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::doctor::{Input, Outcome, Status};
 // Claude Code's limit on an apiKeyHelper's output (v2.1.227+): one home, with the key rule.
-use crate::key::MAX_KEY_LEN;
+use crate::key::key_problem;
 use crate::redact::mask;
 
 /// Claude Code's default helper TTL when `CLAUDE_CODE_API_KEY_HELPER_TTL_MS` is unset.
@@ -184,21 +184,12 @@ fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
     }
     let text = String::from_utf8_lossy(&stdout);
     let key = text.trim();
-    let problem = if key.is_empty() {
-        Some("printed nothing".to_owned())
-    } else if key.lines().count() > 1 {
-        Some(format!("printed {} lines", key.lines().count()))
-    } else if key.chars().any(char::is_whitespace) {
-        Some("printed more than one word".to_owned())
-    } else if !key.bytes().all(|b| b.is_ascii_graphic()) {
-        Some("printed characters that are not printable ASCII".to_owned())
-    } else if key.len() > MAX_KEY_LEN {
-        Some(format!(
-            "printed {} characters (Claude Code takes at most {MAX_KEY_LEN})",
-            key.len()
-        ))
-    } else {
-        None
+    // Claude Code's own rule (key::key_problem); only "several lines" is said here, because
+    // the key rule sees one trimmed token and would call it whitespace.
+    let problem = match key.lines().count() {
+        0 => Some("printed nothing".to_owned()),
+        1 => key_problem(key).map(|p| format!("printed a key that {p}")),
+        n => Some(format!("printed {n} lines")),
     };
     if let Some(problem) = problem {
         return (
@@ -381,6 +372,20 @@ mod tests {
         );
         assert_eq!(judge("h", exited("\n")).0.status, Status::Fail);
         assert_eq!(judge("h", exited("ключ")).0.status, Status::Fail);
+        // The wording names what is wrong, from the one key rule.
+        let summary = |out: &str| judge("h", exited(out)).0.summary;
+        assert!(summary("Welcome!\nsk-abc\n").contains("printed 2 lines"));
+        assert!(summary("\n").contains("printed nothing"));
+        assert!(summary("two words\n").contains("printed a key that contains whitespace"));
+        assert!(summary("ключ").contains("not printable ASCII"));
+        let long = "a".repeat(crate::key::MAX_KEY_LEN + 1);
+        assert!(summary(&long).contains("16385 characters long (at most 16384)"));
+        assert_eq!(
+            judge("h", exited(&"a".repeat(crate::key::MAX_KEY_LEN)))
+                .0
+                .status,
+            Status::Pass
+        );
     }
 
     #[test]
