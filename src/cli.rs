@@ -465,7 +465,7 @@ impl Cli {
 
     /// `Some` only for `[--config FILE] key --profile NAME` (values not starting with `-`,
     /// the profile UTF-8); the env fallback for `--config` is `CCGW_CONFIG`, as in clap.
-    fn helper_line(
+    pub(crate) fn helper_line(
         args: impl Iterator<Item = OsString>,
         env: impl Fn(&str) -> Option<OsString>,
     ) -> Option<Self> {
