@@ -469,6 +469,11 @@ impl Cli {
         args: impl Iterator<Item = OsString>,
         env: impl Fn(&str) -> Option<OsString>,
     ) -> Option<Self> {
+        // clap reads `CCGW_PROFILE` even when `--profile` is given, and refuses a value that is
+        // not UTF-8 (exit 2): such a line is clap's to refuse, or the two would disagree.
+        if env("CCGW_PROFILE").is_some_and(|v| v.to_str().is_none()) {
+            return None;
+        }
         let args: Vec<OsString> = args.collect();
         fn value(v: &OsString) -> Option<&OsString> {
             (!v.is_empty() && !v.to_string_lossy().starts_with('-')).then_some(v)
@@ -558,6 +563,20 @@ mod tests {
             .to_str(),
             Some("/f.toml")
         );
+    }
+
+    /// Found by the `helper_line` fuzz target: clap refuses a non-UTF-8 `CCGW_PROFILE` even
+    /// when `--profile` overrides it, so the fast path must leave that line to clap.
+    #[test]
+    fn a_non_utf8_profile_variable_goes_to_clap() {
+        use std::os::unix::ffi::OsStringExt;
+        let line = ["key", "--profile", "key"].map(OsString::from);
+        let env = |k: &str| (k == "CCGW_PROFILE").then(|| OsString::from_vec(vec![2, 0x89, 0x60]));
+        assert!(Cli::helper_line(line.iter().cloned(), env).is_none());
+        // A UTF-8 one is overridden by the flag, as in clap.
+        let env = |k: &str| (k == "CCGW_PROFILE").then(|| OsString::from("other"));
+        let cli = Cli::helper_line(line.into_iter(), env).unwrap();
+        assert_eq!(cli.profile.as_deref(), Some("key"));
     }
 
     #[test]
