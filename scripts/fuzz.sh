@@ -29,11 +29,12 @@ results=()
 for t in "${targets[@]}"; do
 	mkdir -p "corpus/$t" "artifacts/$t"
 	before=$(find "artifacts/$t" -type f | wc -l)
-	dict=()
+	seeds=() dict=()
+	[[ -d "seeds/$t" ]] && seeds=("seeds/$t")
 	[[ -f "dicts/$t.dict" ]] && dict=("-dict=dicts/$t.dict")
 	echo "== $t: ${secs}s" >&2
 	status=0
-	nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+	nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
 		-max_total_time="$secs" -timeout=10 -print_final_stats=1 "${dict[@]}" \
 		>"$logs/$t.log" 2>&1 || status=$?
 	# libFuzzer's final statistics (printed on a crash too); `#N DONE` if they are missing.

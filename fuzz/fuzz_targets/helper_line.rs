@@ -83,8 +83,13 @@ fuzz_target!(|input: Input| {
     }
 
     // The line ccgw writes as apiKeyHelper, `key --profile NAME` with a plain profile name,
-    // must take the fast path: a fast path that never answers would pass the check above.
+    // must take the fast path (a fast path that never answers would pass the check above),
+    // unless the environment holds what clap refuses: an empty `CCGW_CONFIG`, a `CCGW_PROFILE`
+    // that is not UTF-8.
+    let env_clap_accepts = std::env::var_os("CCGW_CONFIG").is_none_or(|v| !v.is_empty())
+        && std::env::var_os("CCGW_PROFILE").is_none_or(|v| v.to_str().is_some());
     if let [Arg::Key, Arg::Profile, Arg::Word(name)] = input.argv.as_slice()
+        && env_clap_accepts
         && !name.is_empty()
         && name
             .bytes()
