@@ -124,13 +124,26 @@ fn check_written(original: &Map<String, Value>, written: &Map<String, Value>, sp
 /// the text edit cannot hold is printed whole instead, in its layout but not its spelling:
 /// an empty or blank file (it comes back as `{}`), a one-line file not spelled as serde_json
 /// prints it (`{"a": 1}` comes back as `{"a":1}`), and duplicate keys (the last one wins, as
-/// in every JSON reader). For those the promise is the same document, keys in order.
+/// in every JSON reader). And an `env` object written on one line is opened up when ccgw adds
+/// to it (jsonc-parser's CST makes an object multi-line to append a property), and stays
+/// open after `remove`. For those the promise is the same document, keys in order.
 fn bytes_come_back(text: &str, doc: &Map<String, Value>) -> bool {
     let body = text.trim_end_matches(['\r', '\n']);
     let one_line = !text.trim().contains('\n');
     let compact = serde_json::to_string(doc).unwrap();
+    let inline_env = serde_json::from_str::<Map<String, Value>>(text).is_ok()
+        && serde_json::from_str::<std::collections::HashMap<String, &serde_json::value::RawValue>>(
+            text,
+        )
+        .ok()
+        .and_then(|m| {
+            m.get("env")
+                .map(|raw| raw.get().starts_with('{') && !raw.get().contains('\n'))
+        })
+        .unwrap_or(false);
     !text.trim().is_empty()
         && (!one_line || body == compact)
+        && !inline_env
         && serde_json::from_str::<Unique>(text).is_ok()
 }
 
