@@ -123,7 +123,9 @@ fn check_written(original: &Map<String, Value>, written: &Map<String, Value>, sp
 /// prints it (`{"a": 1}` comes back as `{"a":1}`), and duplicate keys (the last one wins, as
 /// in every JSON reader). And an `env` object written on one line is opened up when ccgw adds
 /// to it (jsonc-parser's CST makes an object multi-line to append a property), and stays
-/// open after `remove`. For those the promise is the same document, keys in order.
+/// open after `remove`. Blanks at the end of a line, before its line break, are lost where
+/// ccgw appends after or removes that line's property. For those the promise is the same
+/// document, keys in order.
 fn bytes_come_back(text: &str, doc: &Map<String, Value>) -> bool {
     let body = text.trim_end_matches(['\r', '\n']);
     let one_line = !text.trim().contains('\n');
@@ -138,8 +140,12 @@ fn bytes_come_back(text: &str, doc: &Map<String, Value>) -> bool {
                 .map(|raw| raw.get().starts_with('{') && !raw.get().contains('\n'))
         })
         .unwrap_or(false);
+    let trailing_blanks = text
+        .split('\n')
+        .any(|l| l.trim_end_matches('\r').ends_with([' ', '\t']));
     !text.trim().is_empty()
         && (!one_line || body == compact)
+        && !trailing_blanks
         && !inline_env
         && serde_json::from_str::<Unique>(text).is_ok()
 }
