@@ -29,12 +29,14 @@ results=()
 for t in "${targets[@]}"; do
 	mkdir -p "corpus/$t" "artifacts/$t"
 	before=$(find "artifacts/$t" -type f | wc -l)
-	seeds=() dict=()
-	[[ -d "seeds/$t" ]] && seeds=("seeds/$t")
+	# libFuzzer adds new inputs to its first corpus directory: the seeds are copied into the
+	# corpus, so the committed seed directory stays as it is.
+	[[ -d "seeds/$t" ]] && cp -n "seeds/$t"/* "corpus/$t"/
+	dict=()
 	[[ -f "dicts/$t.dict" ]] && dict=("-dict=dicts/$t.dict")
 	echo "== $t: ${secs}s" >&2
 	status=0
-	nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
+	nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" -- \
 		-max_total_time="$secs" -timeout=10 -print_final_stats=1 "${dict[@]}" \
 		>"$logs/$t.log" 2>&1 || status=$?
 	# libFuzzer's final statistics (printed on a crash too); `#N DONE` if they are missing.

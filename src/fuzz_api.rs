@@ -164,3 +164,11 @@ pub fn clap_line(argv: &[OsString]) -> Result<Option<KeyLine>, String> {
 pub fn cache_entry(bytes: &[u8]) -> Result<CacheEntry, String> {
     serde_json::from_slice::<CacheEntry>(bytes).map_err(|e| e.to_string())
 }
+
+/// Whether `text` is laid out exactly as ccgw prints a settings document (any indent, line
+/// ending and final newline, as `settings_text::Layout` detects them): the form in which
+/// `settings remove` promises the very bytes back.
+pub fn settings_text_is_printed_form(text: &str) -> bool {
+    use crate::settings_text::{Layout, render};
+    sm::parse_document(text).is_ok_and(|doc| render(&doc, &Layout::of(text)) == text)
+}
