@@ -471,10 +471,19 @@ impl Cli {
 
     /// `Some` only for `[--config FILE] key --profile NAME` (values not starting with `-`,
     /// the profile UTF-8); the env fallback for `--config` is `CCGW_CONFIG`, as in clap.
-    fn helper_line(
+    pub(crate) fn helper_line(
         args: impl Iterator<Item = OsString>,
         env: impl Fn(&str) -> Option<OsString>,
     ) -> Option<Self> {
+        // clap reads both variables even when the flags are given, and refuses (exit 2) an
+        // empty `CCGW_CONFIG` (a path needs a value) and a `CCGW_PROFILE` that is not UTF-8:
+        // such a line is clap's to refuse, or the two would disagree.
+        let config_env = env("CCGW_CONFIG");
+        if config_env.as_ref().is_some_and(|v| v.is_empty())
+            || env("CCGW_PROFILE").is_some_and(|v| v.to_str().is_none())
+        {
+            return None;
+        }
         let args: Vec<OsString> = args.collect();
         fn value(v: &OsString) -> Option<&OsString> {
             (!v.is_empty() && !v.to_string_lossy().starts_with('-')).then_some(v)
@@ -490,11 +499,7 @@ impl Cli {
             return None;
         }
         let profile = value(name)?.to_str()?.to_owned();
-        let config = config.or_else(|| {
-            env("CCGW_CONFIG")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
+        let config = config.or_else(|| config_env.map(PathBuf::from));
         Some(Self {
             config,
             profile: Some(profile),
@@ -564,6 +569,26 @@ mod tests {
             .to_str(),
             Some("/f.toml")
         );
+    }
+
+    /// Found by the `helper_line` fuzz target: clap refuses a non-UTF-8 `CCGW_PROFILE` even
+    /// when `--profile` overrides it, and an empty `CCGW_CONFIG` even when `--config` is
+    /// given, so the fast path must leave those lines to clap.
+    #[test]
+    fn variables_clap_refuses_go_to_clap() {
+        use std::os::unix::ffi::OsStringExt;
+        let line = ["key", "--profile", "key"].map(OsString::from);
+        let env = |k: &str| (k == "CCGW_PROFILE").then(|| OsString::from_vec(vec![2, 0x89, 0x60]));
+        assert!(Cli::helper_line(line.iter().cloned(), env).is_none());
+        let with_config = ["--config", "/c.toml", "key", "--profile", "w"].map(OsString::from);
+        for l in [&line[..], &with_config[..]] {
+            let env = |k: &str| (k == "CCGW_CONFIG").then(OsString::new);
+            assert!(Cli::helper_line(l.iter().cloned(), env).is_none(), "{l:?}");
+        }
+        // A UTF-8 one is overridden by the flag, as in clap.
+        let env = |k: &str| (k == "CCGW_PROFILE").then(|| OsString::from("other"));
+        let cli = Cli::helper_line(line.into_iter(), env).unwrap();
+        assert_eq!(cli.profile.as_deref(), Some("key"));
     }
 
     #[test]

@@ -11,6 +11,8 @@ mod config;
 mod doctor;
 mod error;
 mod fsutil;
+#[cfg(fuzzing)]
+pub mod fuzz_api;
 mod key;
 mod onboard;
 mod plan;

@@ -706,6 +706,18 @@ mod tests {
         assert_eq!(r.text.unwrap(), original);
     }
 
+    /// Found by the `settings` fuzz target: a lone `\r` is a line break to the CST edit, which
+    /// then writes `\r` line breaks, but was not one to the layout, so a second write took the
+    /// file for a one-line one and printed it whole: writing twice must equal writing once.
+    #[test]
+    fn carriage_return_line_breaks_write_twice_as_once() {
+        let one = write(Some("\r{}\n"), UNIFIED, None);
+        let two = write(one.text.as_deref(), UNIFIED, one.record.as_ref());
+        assert_eq!(one.text, two.text);
+        let back = unmerge(two.text.as_deref(), two.record.as_ref().unwrap()).unwrap();
+        assert_eq!(parse_document(&back.text.unwrap()).unwrap(), Map::new());
+    }
+
     #[test]
     fn new_file_and_env_are_removed_again() {
         let w = write(None, UNIFIED, None);

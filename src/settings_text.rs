@@ -53,7 +53,8 @@ impl Layout {
                 ..Layout::default()
             };
         }
-        let indent = if body.contains('\n') {
+        // A lone `\r` is a line break too (JSON whitespace; the CST edit writes it back).
+        let indent = if body.contains(['\n', '\r']) {
             // The first indented line sits one level deep (inside the top-level object).
             let unit = body
                 .lines()
