@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, Command};
 use crate::settings_merge::{self as sm, Previous, Refusal, UndoRecord};
 
-pub use crate::key::cache::{Entry as CacheEntry, Freshness, StaleReason, freshness, refresh_at};
+pub use crate::key::cache::{
+    Entry as CacheEntry, Expect, Freshness, Owner, Record as CacheRecord, StaleReason, freshness,
+    parse_entry, refresh_at,
+};
+pub use crate::key::key_problem;
 pub use crate::plan::{ALL_PLAN_VARS, COMPETING_CREDENTIALS};
 pub use crate::shell::Shell;
 
@@ -157,13 +161,7 @@ pub fn clap_line(argv: &[OsString]) -> Result<Option<KeyLine>, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The key cache
-
-/// Parse a cache file's bytes as `ccgw key` does (`cache::read` without the file system).
-/// The cache module is being rewritten: point this at its new parser when it lands.
-pub fn cache_entry(bytes: &[u8]) -> Result<CacheEntry, String> {
-    serde_json::from_slice::<CacheEntry>(bytes).map_err(|e| e.to_string())
-}
+// The key cache: `parse_entry` and `freshness` above are the read rule itself.
 
 /// Whether `text` is laid out exactly as ccgw prints a settings document (any indent, line
 /// ending and final newline, as `settings_text::Layout` detects them): the form in which

@@ -1,38 +1,68 @@
-//! The cache entry parser and the freshness rule, as `ccgw key` applies them to a cache file.
+//! The cache entry parser and the freshness rule, as `ccgw key` applies them to a cache file
+//! (`key::cache::parse_entry`, the one read rule of the hit path and the locked re-read).
 //!
-//! NOTE: written against `serde_json::from_slice::<Entry>` + `cache::freshness` as they were
-//! when this target was written; `src/key/cache.rs` is being rewritten, and the target must
-//! then be pointed at the new parser (see `fuzz_api::cache_entry`).
-//!
-//! Any bytes: no panic. A parsed entry survives write-then-read unchanged, and the freshness
-//! rule, checked at every boundary, is the one ARCHITECTURE.md states: never served at or
-//! after expiry, never served when forced, served until half its lifetime has passed.
+//! Any bytes: no panic. An accepted record holds a key that passes the key rule, names the file
+//! and owner it was expected to, claims a lifetime within the bound, and survives write-then-read
+//! unchanged. The freshness rule, checked at every boundary, is the README's: never served before
+//! it was fetched or at/after expiry, never when forced, served until half its lifetime passed.
 
 #![no_main]
 
-use ccgw::fuzz_api::{CacheEntry, Freshness, StaleReason, cache_entry, freshness};
+use ccgw::fuzz_api::{
+    CacheRecord, Expect, Freshness, Owner, StaleReason, freshness, key_problem, parse_entry,
+};
 use libfuzzer_sys::fuzz_target;
+
+const FILE: &str = "work-0123456789ab.json";
+const MAX_LIFETIME: u64 = 3600;
 
 fuzz_target!(|data: &[u8]| {
     assert_eq!(
         freshness(None, 0, false),
         Freshness::Stale(StaleReason::Missing)
     );
-    let Ok(entry) = cache_entry(data) else {
-        return;
+    let owner = Owner {
+        profile: "work",
+        source: "command",
+        config: "/c/config.toml",
     };
-    let mut written = serde_json::to_vec_pretty(&entry).expect("an entry always serialises");
-    written.push(b'\n');
-    let read: CacheEntry = cache_entry(&written).expect("a written entry reads back");
-    assert_eq!(read, entry);
+    for expect in [
+        Expect {
+            file: FILE,
+            owner: Some(owner),
+            max_lifetime: MAX_LIFETIME,
+        },
+        Expect {
+            file: FILE,
+            owner: None,
+            max_lifetime: u64::MAX,
+        },
+    ] {
+        let Ok(record) = parse_entry(data, &expect) else {
+            continue;
+        };
+        let entry = &record.entry;
+        assert_eq!(record.file, FILE);
+        assert!(key_problem(&entry.key).is_none(), "{record:?}");
+        assert!(entry.expires_at >= entry.fetched_at, "{record:?}");
+        assert!(entry.expires_at - entry.fetched_at <= expect.max_lifetime);
+        if let Some(o) = &expect.owner {
+            assert_eq!(entry.profile, o.profile);
+            assert_eq!(entry.source, o.source);
+            assert_eq!(record.config.as_deref(), Some(o.config));
+        }
+        let written = serde_json::to_vec_pretty(&record).expect("a record always serialises");
+        let read: CacheRecord =
+            parse_entry(&written, &expect).expect("a written record reads back");
+        assert_eq!(read, record);
+        check_freshness(entry);
+    }
+});
 
+fn check_freshness(entry: &ccgw::fuzz_api::CacheEntry) {
     let (fetched, expires) = (entry.fetched_at, entry.expires_at);
     // The refresh-ahead point, computed without the code under test (and without overflow).
-    let refresh = if expires >= fetched {
-        (u128::from(fetched) + (u128::from(expires) - u128::from(fetched)) / 2) as u64
-    } else {
-        fetched
-    };
+    let refresh = (u128::from(fetched) + (u128::from(expires) - u128::from(fetched)) / 2) as u64;
     let times = [
         0,
         1,
@@ -49,8 +79,8 @@ fuzz_target!(|data: &[u8]| {
     ];
     for now in times {
         for forced in [false, true] {
-            let got = freshness(Some(&entry), now, forced);
-            let want = if now >= expires {
+            let got = freshness(Some(entry), now, forced);
+            let want = if now < fetched || now >= expires {
                 Freshness::Stale(StaleReason::Expired)
             } else if forced {
                 Freshness::Stale(StaleReason::Forced)
@@ -62,4 +92,4 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(got, want, "{entry:?} at {now}, forced {forced}");
         }
     }
-});
+}
