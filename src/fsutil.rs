@@ -123,12 +123,13 @@ pub fn own_file_problem(is_file: bool, uid: u32, mode: u32, my_uid: u32) -> Opti
     }
 }
 
-fn check_own_file(file: &File, path: &Path) -> Result<()> {
+/// Returns the file's size, so that a reader can read it in one call.
+fn check_own_file(file: &File, path: &Path) -> Result<u64> {
     let meta = file
         .metadata()
         .with_context(|| format!("could not stat `{}`", path.display()))?;
     match own_file_problem(meta.is_file(), meta.uid(), meta.mode(), euid()) {
-        None => Ok(()),
+        None => Ok(meta.len()),
         Some(problem) => anyhow::bail!("`{}` {problem}", path.display()),
     }
 }
@@ -159,8 +160,9 @@ pub fn read_own(path: &Path, max_len: u64) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(open_error(e, path)),
     };
-    check_own_file(&file, path)?;
-    let mut bytes = Vec::new();
+    let size = check_own_file(&file, path)?;
+    // Room for the whole file and the read that sees its end: one read() on the cache-hit path.
+    let mut bytes = Vec::with_capacity(size.min(max_len) as usize + 1);
     file.take(max_len + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("could not read `{}`", path.display()))?;
