@@ -14,23 +14,15 @@ use sha2::{Digest, Sha256};
 use crate::common::{self, SIMPLE_CONFIG, TestEnv};
 
 fn setup(text: Option<&[u8]>) -> TestEnv {
-    let env = TestEnv::new();
-    env.write_config(SIMPLE_CONFIG);
-    if let Some(text) = text {
-        std::fs::create_dir_all(env.claude_dir()).unwrap();
-        std::fs::write(env.user_settings(), text).unwrap();
-    }
-    env
+    TestEnv::with_user_settings(text)
 }
 
 fn state(env: &TestEnv) -> PathBuf {
-    env.home().join(".local/state/ccgw")
+    env.ccgw_state()
 }
 
 fn records(env: &TestEnv) -> Vec<PathBuf> {
-    std::fs::read_dir(state(env).join("undo"))
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
+    env.undo_records()
 }
 
 /// Run ccgw with `args` in `env`, killed if it has not ended after `limit` (a hang is a

@@ -92,23 +92,15 @@ fn ccgw(env: &TestEnv, args: &[&str], code: i32) -> Run {
 
 /// A TestEnv with the simple unified profile and `~/.claude/settings.json` holding `text`.
 fn setup(text: Option<&str>) -> TestEnv {
-    let env = TestEnv::new();
-    env.write_config(SIMPLE_CONFIG);
-    if let Some(text) = text {
-        std::fs::create_dir_all(env.claude_dir()).unwrap();
-        std::fs::write(env.user_settings(), text).unwrap();
-    }
-    env
+    TestEnv::with_user_settings(text.map(str::as_bytes))
 }
 
 fn undo_dir(env: &TestEnv) -> PathBuf {
-    env.home().join(".local/state/ccgw/undo")
+    env.ccgw_state().join("undo")
 }
 
 fn undo_records(env: &TestEnv) -> Vec<PathBuf> {
-    std::fs::read_dir(undo_dir(env))
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
+    env.undo_records()
 }
 
 #[test]

@@ -106,6 +106,29 @@ impl TestEnv {
         self.config_home().join("ccgw").join("config.toml")
     }
 
+    /// A TestEnv with [`SIMPLE_CONFIG`] and `~/.claude/settings.json` holding `text` (when given).
+    pub fn with_user_settings(text: Option<&[u8]>) -> Self {
+        let env = Self::new();
+        env.write_config(SIMPLE_CONFIG);
+        if let Some(text) = text {
+            std::fs::create_dir_all(env.claude_dir()).unwrap();
+            std::fs::write(env.user_settings(), text).unwrap();
+        }
+        env
+    }
+
+    /// `$XDG_STATE_HOME/ccgw` of this environment: undo records and settings locks.
+    pub fn ccgw_state(&self) -> PathBuf {
+        self.home().join(".local/state/ccgw")
+    }
+
+    /// The undo records ccgw keeps in this environment (none when the directory is missing).
+    pub fn undo_records(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.ccgw_state().join("undo"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    }
+
     pub fn write_config(&self, toml: &str) {
         let p = self.config_path();
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
