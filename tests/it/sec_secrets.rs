@@ -263,8 +263,7 @@ fn write_settings_with_secrets(env: &TestEnv) {
             "ANTHROPIC_AUTH_TOKEN": SHORT_TOKEN,
         }
     });
-    std::fs::create_dir_all(env.claude_dir()).unwrap();
-    std::fs::write(env.user_settings(), settings.to_string()).unwrap();
+    env.write_user_settings(settings.to_string());
 }
 
 #[test]
@@ -318,8 +317,7 @@ fn undo_records_keep_no_secret_shaped_previous_value() {
             "AWS_SECRET_ACCESS_KEY": SHORT_TOKEN,
         }
     });
-    std::fs::create_dir_all(env.claude_dir()).unwrap();
-    std::fs::write(env.user_settings(), settings.to_string()).unwrap();
+    env.write_user_settings(settings.to_string());
     let out = env.ccgw().args(["settings", "write"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
 

@@ -111,10 +111,15 @@ impl TestEnv {
         let env = Self::new();
         env.write_config(SIMPLE_CONFIG);
         if let Some(text) = text {
-            std::fs::create_dir_all(env.claude_dir()).unwrap();
-            std::fs::write(env.user_settings(), text).unwrap();
+            env.write_user_settings(text);
         }
         env
+    }
+
+    /// Write `~/.claude/settings.json` (its directory created).
+    pub fn write_user_settings(&self, text: impl AsRef<[u8]>) {
+        std::fs::create_dir_all(self.claude_dir()).unwrap();
+        std::fs::write(self.user_settings(), text).unwrap();
     }
 
     /// `$XDG_STATE_HOME/ccgw` of this environment: undo records and settings locks.
