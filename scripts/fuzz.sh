@@ -7,6 +7,7 @@
 # not committed); a crash is written to fuzz/artifacts/TARGET, and libFuzzer prints how to
 # reproduce it (`cargo +nightly fuzz run TARGET ARTIFACT`). The fuzzing itself runs at the
 # lowest priority: it takes a whole core for SECONDS per target. Exits 1 if anything crashed.
+# FUZZ_RUNS=N stops each target after N executions instead (SECONDS is then only the bound).
 set -euo pipefail
 
 secs=${1:-60}
@@ -32,12 +33,13 @@ for t in "${targets[@]}"; do
 	# libFuzzer adds new inputs to its first corpus directory: the seeds are copied into the
 	# corpus, so the committed seed directory stays as it is.
 	[[ -d "seeds/$t" ]] && cp -n "seeds/$t"/* "corpus/$t"/
-	dict=()
-	[[ -f "dicts/$t.dict" ]] && dict=("-dict=dicts/$t.dict")
+	extra=()
+	[[ -f "dicts/$t.dict" ]] && extra+=("-dict=dicts/$t.dict")
+	[[ -n ${FUZZ_RUNS:-} ]] && extra+=("-runs=$FUZZ_RUNS")
 	echo "== $t: ${secs}s" >&2
 	status=0
 	nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" -- \
-		-max_total_time="$secs" -timeout=10 -print_final_stats=1 "${dict[@]}" \
+		-max_total_time="$secs" -timeout=10 -print_final_stats=1 "${extra[@]}" \
 		>"$logs/$t.log" 2>&1 || status=$?
 	# libFuzzer's final statistics (printed on a crash too); `#N DONE` if they are missing.
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t.log" | tail -n 1)
