@@ -8,8 +8,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::claude::merge::{self as sm, Previous, Refusal, UndoRecord};
 use crate::cli::{Cli, Command};
-use crate::settings_merge::{self as sm, Previous, Refusal, UndoRecord};
 
 pub use crate::key::cache::{
     Entry as CacheEntry, Expect, Freshness, Owner, Record as CacheRecord, StaleReason, freshness,
@@ -164,9 +164,9 @@ pub fn clap_line(argv: &[OsString]) -> Result<Option<KeyLine>, String> {
 // The key cache: `parse_entry` and `freshness` above are the read rule itself.
 
 /// Whether `text` is laid out exactly as ccgw prints a settings document (any indent, line
-/// ending and final newline, as `settings_text::Layout` detects them): the form in which
+/// ending and final newline, as `claude::text::Layout` detects them): the form in which
 /// `settings remove` promises the very bytes back.
 pub fn settings_text_is_printed_form(text: &str) -> bool {
-    use crate::settings_text::{Layout, render};
+    use crate::claude::text::{Layout, render};
     sm::parse_document(text).is_ok_and(|doc| render(&doc, &Layout::of(text)) == text)
 }

@@ -4,7 +4,7 @@
 //! fuzz targets (`fuzz/`, built with `--cfg fuzzing`) can reach the pure cores; nothing else
 //! is public.
 
-mod claude_settings;
+mod claude;
 mod cli;
 mod cmd;
 mod config;
@@ -17,8 +17,6 @@ mod key;
 mod onboard;
 mod plan;
 mod redact;
-mod settings_merge;
-mod settings_text;
 mod shell;
 mod transport;
 

@@ -200,13 +200,66 @@ pub fn plan(name: &str, profile: &Profile, helper: &HelperSpec) -> GatewayEnv {
 
 /// `'/abs/ccgw' key --profile NAME` (quoted for `/bin/sh` only where needed).
 fn helper_command(name: &str, helper: &HelperSpec) -> String {
-    let mut words = vec![shell::quote_posix(&helper.program)];
-    if let Some(config) = &helper.config {
-        words.push("--config".into());
-        words.push(shell::quote_posix(&config.display().to_string()));
+    HelperLine {
+        program: helper.program.clone(),
+        config: helper.config.clone(),
+        profile: Some(name.to_owned()),
     }
-    words.extend(["key".into(), "--profile".into(), shell::quote_posix(name)]);
-    words.join(" ")
+    .render()
+}
+
+/// An `apiKeyHelper` command line that runs ccgw's `key`: `PROGRAM [--config FILE] key
+/// [--profile NAME]`. It renders itself (each word quoted for `/bin/sh`, which Claude Code runs
+/// it with) and parses itself back, so nothing else splits or rebuilds a helper line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelperLine {
+    pub program: String,
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+}
+
+impl HelperLine {
+    pub fn render(&self) -> String {
+        let mut words = vec![shell::quote_posix(&self.program)];
+        if let Some(config) = &self.config {
+            words.push("--config".into());
+            words.push(shell::quote_posix(&config.display().to_string()));
+        }
+        words.push("key".into());
+        if let Some(name) = &self.profile {
+            words.extend(["--profile".into(), shell::quote_posix(name)]);
+        }
+        words.join(" ")
+    }
+
+    /// What a command line says when it runs a program named `ccgw` with its `key` command;
+    /// `None` for any other command (or one `/bin/sh` would not split).
+    pub fn parse(cmd: &str) -> Option<HelperLine> {
+        let words = shell::split_words(cmd).ok()?;
+        let (program, args) = words.split_first()?;
+        if std::path::Path::new(program).file_name()? != "ccgw" || !args.iter().any(|w| w == "key")
+        {
+            return None;
+        }
+        let value = |flag: &str| {
+            let long = format!("{flag}=");
+            let mut it = args.iter();
+            while let Some(w) = it.next() {
+                if w == flag {
+                    return it.next().cloned();
+                }
+                if let Some(v) = w.strip_prefix(&long) {
+                    return Some(v.to_owned());
+                }
+            }
+            None
+        };
+        Some(HelperLine {
+            program: program.clone(),
+            config: value("--config").map(PathBuf::from),
+            profile: value("--profile"),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -325,5 +378,33 @@ mod tests {
             plan("p", &profile(""), &h).api_key_helper,
             "ccgw --config '/etc/ccgw it.toml' key --profile p"
         );
+    }
+
+    #[test]
+    fn a_helper_line_parses_back_to_what_rendered_it() {
+        let line = HelperLine {
+            program: "/opt/my tools/ccgw".into(),
+            config: Some("/etc/it's.toml".into()),
+            profile: Some("a b".into()),
+        };
+        assert_eq!(HelperLine::parse(&line.render()), Some(line));
+        let p = |cmd: &str| HelperLine::parse(cmd).and_then(|h| h.profile);
+        assert_eq!(
+            p("'/opt/my tools/ccgw' key --profile 'a b'").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            p("ccgw --config x.toml key --profile=p").as_deref(),
+            Some("p")
+        );
+        assert_eq!(
+            HelperLine::parse("ccgw --config=x.toml key").and_then(|h| h.config),
+            Some("x.toml".into())
+        );
+        assert_eq!(HelperLine::parse("ccgw key").unwrap().profile, None);
+        assert_eq!(HelperLine::parse("cat ~/.key"), None);
+        assert_eq!(HelperLine::parse("/bin/ccgw-old key --profile p"), None);
+        assert_eq!(HelperLine::parse("ccgw doctor --profile p"), None);
+        assert_eq!(HelperLine::parse("ccgw key --profile 'open"), None);
     }
 }

@@ -188,6 +188,80 @@ fn check_name(name: &str) -> Result<()> {
     crate::config::rules::env_name(name).map_err(|b| error::config(b.message, b.hint))
 }
 
+/// Split a command line into words, POSIX-like (the one word splitter: the `command` key
+/// source and the apiKeyHelper line parse with it; `quote_posix` is its inverse): whitespace separates; `'…'` is literal; `"…"`
+/// keeps whitespace and honours `\"`, `\\`, `\$` and `` \` ``; a backslash outside quotes escapes
+/// the next character; an unquoted leading `~/` is the home directory. No variables, globs or
+/// operators: use `shell = true` for those.
+pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("unterminated single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some('\n') => {}
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("unterminated double quote".into()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("unterminated double quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some('\n') => {}
+                    Some(c) => word.push(c),
+                    None => return Err("trailing backslash".into()),
+                }
+            }
+            '~' if !in_word && matches!(chars.peek(), None | Some('/')) => {
+                in_word = true;
+                match dirs::home_dir() {
+                    Some(h) => word.push_str(&h.to_string_lossy()),
+                    None => word.push('~'),
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
 /// Quote `s` for POSIX sh so that it is one word with exactly this value. Plain words are left
 /// as they are; anything else is single-quoted, with `'` written as `'\''`.
 pub fn quote_posix(s: &str) -> String {
@@ -324,6 +398,28 @@ fn quote_dotenv(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_like_a_posix_shell() {
+        let w = |s: &str| split_words(s).unwrap();
+        assert_eq!(w("  vault  kv get "), ["vault", "kv", "get"]);
+        assert_eq!(w("a 'b c' \"d e\""), ["a", "b c", "d e"]);
+        assert_eq!(w(r#"a"b"'c' x\ y"#), ["abc", "x y"]);
+        assert_eq!(
+            w(r#""q\"uote" "back\\slash" "keep\n""#),
+            ["q\"uote", "back\\slash", "keep\\n"]
+        );
+        assert_eq!(w("'' x"), ["", "x"]);
+        assert_eq!(w(r#"a "b c" d\ e"#), ["a", "b c", "d e"]);
+        assert_eq!(w("'$HOME' *"), ["$HOME", "*"]);
+        assert!(w("~/bin/x a~b")[0].ends_with("/bin/x"));
+        assert_eq!(w("~/bin/x a~b")[1], "a~b");
+        assert_eq!(w("'~/x'"), ["~/x"]);
+        assert!(split_words("'open").is_err());
+        assert!(split_words("\"open").is_err());
+        assert!(split_words("end\\").is_err());
+        assert!(w("").is_empty());
+    }
     use crate::plan::test_vars as vars;
 
     #[test]

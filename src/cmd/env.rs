@@ -7,11 +7,11 @@
 //! Code), a competing credential, or no helper at all.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::claude_settings::{self, Origin, Scope, SettingsFile};
+use crate::claude::audit::{self, Audit, Delivery, Finding, Kind};
+use crate::claude::layers;
 use crate::cli::EnvArgs;
 use crate::cmd::Ctx;
 use crate::config::Profile;
@@ -30,29 +30,33 @@ pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
     let out = if args.unset {
         shell.unsets(&unset_names(profile))?
     } else {
-        let plan = plan::plan(
+        let mut plan = plan::plan(
             &sel.name,
             profile,
             &HelperSpec::this_binary(&ctx.config_path),
         );
-        let mut vars = plan.vars;
         if args.with_key {
             let fetched = key::fetch(&sel.name, profile)?;
-            set_var(&mut vars, TOKEN_VAR, fetched.key);
+            set_var(&mut plan.vars, TOKEN_VAR, fetched.key);
         }
-        let stale = plan::stale_vars(&vars);
-        let competing = competing_to_unset(&vars);
-        let text = shell.exports(&vars, &[stale.as_slice(), &competing].concat())?;
+        let stale = plan::stale_vars(&plan.vars);
+        let competing = audit::competing_to_unset(&plan.vars);
+        let text = shell.exports(&plan.vars, &[stale.as_slice(), &competing].concat())?;
 
         let cwd = std::env::current_dir().context("could not read the current directory")?;
-        let layers = claude_settings::read_layers(&cwd);
-        warn_conflicts(&conflicts(&layers, &vars, &Scope::ALL));
+        let layers = layers::read_layers(&cwd);
+        let input = Audit {
+            layers: &layers,
+            shell: &audit::this_shell,
+            plan: &plan,
+            profile: &sel.name,
+        };
+        let findings = audit::audit(&input, Delivery::Shell);
+        // With the key in the exports, no helper is needed.
+        let needs_helper = |f: &&Finding| !(args.with_key && f.kind == Kind::NoHelper);
+        let findings: Vec<Finding> = findings.iter().filter(needs_helper).cloned().collect();
+        audit::report(&findings);
         note_unsets_in_env(shell, &stale, &competing);
-        if !args.with_key && claude_settings::effective_helper(&layers).is_none() {
-            eprintln!(
-                "note: shell exports carry no key and no Claude Code settings file has an `apiKeyHelper`; run `ccgw settings write`, launch with `ccgw exec -- claude`, or add --with-key"
-            );
-        }
         text
     };
     let mut stdout = std::io::stdout().lock();
@@ -102,14 +106,6 @@ fn set_var(vars: &mut Vec<(String, String)>, name: &str, value: String) {
     }
 }
 
-/// The competing credentials to remove: all of them but those the output sets itself.
-pub(crate) fn competing_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
-    plan::COMPETING_CREDENTIALS
-        .into_iter()
-        .filter(|c| !vars.iter().any(|(k, _)| k == c))
-        .collect()
-}
-
 fn is_set(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
@@ -142,80 +138,9 @@ fn note_unsets_in_env(shell: Shell, stale: &[&str], competing: &[&str]) {
     }
 }
 
-/// Something in a settings file that defeats what ccgw hands Claude Code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Conflict {
-    pub name: String,
-    pub scope: Scope,
-    pub path: PathBuf,
-    /// True: a credential that beats the apiKeyHelper; false: a different value for a variable
-    /// ccgw sets.
-    pub credential: bool,
-}
-
-/// What the settings `layers` would do to `vars`: every variable ccgw sets that the effective
-/// settings layer (one of `scopes`) sets to another value, and every competing credential set
-/// in any layer that ccgw does not set itself. Values are compared, never reported: a settings
-/// `env` may hold a secret.
-pub(crate) fn conflicts(
-    layers: &[SettingsFile],
-    vars: &[(String, String)],
-    scopes: &[Scope],
-) -> Vec<Conflict> {
-    let mut found = Vec::new();
-    for (name, value) in vars {
-        if let Some((theirs, Origin::File { scope, path })) =
-            claude_settings::effective_env(layers, None, name)
-            && scopes.contains(&scope)
-            && theirs != *value
-        {
-            found.push(Conflict {
-                name: name.clone(),
-                scope,
-                path,
-                credential: false,
-            });
-        }
-    }
-    for name in competing_to_unset(vars) {
-        if let Some((theirs, Origin::File { scope, path })) =
-            claude_settings::effective_env(layers, None, name)
-            && !theirs.is_empty()
-        {
-            found.push(Conflict {
-                name: name.to_owned(),
-                scope,
-                path,
-                credential: true,
-            });
-        }
-    }
-    found
-}
-
-pub(crate) fn warn_conflicts(conflicts: &[Conflict]) {
-    for c in conflicts {
-        let (name, file, scope) = (&c.name, c.path.display(), c.scope.as_str());
-        if c.credential {
-            eprintln!(
-                "warning: `{name}` is set in `{file}` ({scope} settings) and beats the apiKeyHelper"
-            );
-            eprintln!("hint: remove `{name}` from that file's `env`");
-        } else {
-            eprintln!(
-                "warning: `{name}` has another value in `{file}` ({scope} settings), and Claude Code prefers it to this one"
-            );
-            eprintln!(
-                "hint: run `ccgw settings write --scope {scope}` to update it, or remove `{name}` from that file's `env`"
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claude_settings::test_layer as layer;
     use crate::plan::test_vars as vars;
 
     #[test]
@@ -252,9 +177,9 @@ mod tests {
         let mut v = vars(&[("A", "1"), (TOKEN_VAR, "old")]);
         set_var(&mut v, TOKEN_VAR, "new".into());
         assert_eq!(v, vars(&[("A", "1"), (TOKEN_VAR, "new")]));
-        assert_eq!(competing_to_unset(&v), ["ANTHROPIC_API_KEY"]);
+        assert_eq!(audit::competing_to_unset(&v), ["ANTHROPIC_API_KEY"]);
         assert_eq!(
-            competing_to_unset(&vars(&[("A", "1")])),
+            audit::competing_to_unset(&vars(&[("A", "1")])),
             plan::COMPETING_CREDENTIALS
         );
     }
@@ -266,44 +191,5 @@ mod tests {
         assert!(stale.contains(&"ANTHROPIC_CUSTOM_HEADERS"));
         assert!(!stale.contains(&"ANTHROPIC_BASE_URL"));
         assert!(!stale.contains(&"AWS_REGION") && !stale.contains(&"NODE_EXTRA_CA_CERTS"));
-    }
-
-    #[test]
-    fn a_different_value_in_the_winning_layer_conflicts() {
-        let layers = [
-            layer(
-                Scope::User,
-                r#"{"env":{"ANTHROPIC_BASE_URL":"http://other"}}"#,
-            ),
-            layer(Scope::Local, r#"{"env":{"ANTHROPIC_MODEL":"m"}}"#),
-        ];
-        let mine = vars(&[
-            ("ANTHROPIC_BASE_URL", "http://gw"),
-            ("ANTHROPIC_MODEL", "m"),
-        ]);
-        let found = conflicts(&layers, &mine, &Scope::ALL);
-        assert_eq!(
-            found,
-            [Conflict {
-                name: "ANTHROPIC_BASE_URL".into(),
-                scope: Scope::User,
-                path: "/user.json".into(),
-                credential: false,
-            }]
-        );
-        assert!(conflicts(&layers, &mine, &[Scope::Managed]).is_empty());
-    }
-
-    #[test]
-    fn a_credential_in_settings_conflicts_unless_exported() {
-        let layers = [layer(
-            Scope::Project,
-            r#"{"env":{"ANTHROPIC_API_KEY":"sk-x","ANTHROPIC_AUTH_TOKEN":""}}"#,
-        )];
-        let found = conflicts(&layers, &vars(&[("A", "1")]), &Scope::ALL);
-        assert_eq!(found.len(), 1);
-        assert!(found[0].credential && found[0].name == "ANTHROPIC_API_KEY");
-        let exported = vars(&[("ANTHROPIC_API_KEY", "sk-x")]);
-        assert!(conflicts(&layers, &exported, &Scope::ALL).is_empty());
     }
 }

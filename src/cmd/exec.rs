@@ -22,10 +22,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::claude_settings::{self, Scope};
+use crate::claude::audit::{self, Audit, Delivery};
+use crate::claude::layers;
 use crate::cli::ExecArgs;
 use crate::cmd::Ctx;
-use crate::cmd::env::{Conflict, competing_to_unset, conflicts, warn_conflicts};
 use crate::error::Failure;
 use crate::plan::{self, HelperSpec};
 use crate::{redact, shell};
@@ -56,10 +56,18 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
         cmd.arg("--settings")
             .arg(settings_json(&gw.api_key_helper, &on_argv));
         let cwd = std::env::current_dir().context("could not read the current directory")?;
-        let layers = claude_settings::read_layers(&cwd);
-        warn_conflicts(&beaten(
-            conflicts(&layers, &gw.vars, &Scope::ALL),
-            &env_only,
+        let layers = layers::read_layers(&cwd);
+        let input = Audit {
+            layers: &layers,
+            shell: &audit::this_shell,
+            plan: &gw,
+            profile: &sel.name,
+        };
+        audit::report(&audit::audit(
+            &input,
+            Delivery::Launch {
+                env_only: &env_only,
+            },
         ));
     }
     cmd.args(rest);
@@ -68,7 +76,7 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
     for name in plan::stale_vars(&gw.vars) {
         cmd.env_remove(name);
     }
-    for name in competing_to_unset(&gw.vars) {
+    for name in audit::competing_to_unset(&gw.vars) {
         if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
             eprintln!(
                 "note: not passing `{name}` on to `{program}`: it would beat the apiKeyHelper"
@@ -118,15 +126,6 @@ fn split_secret_shaped(vars: &[(String, String)]) -> (Vec<(String, String)>, Vec
         .cloned()
         .partition(|(k, v)| redact::secret_shaped(k, v));
     (on_argv, env_only.into_iter().map(|(k, _)| k).collect())
-}
-
-/// The conflicts that win over what this launch hands Claude Code: `--settings` loses only to
-/// managed settings, a variable passed in the environment alone to every settings layer, and
-/// a competing credential anywhere beats the helper.
-fn beaten(all: Vec<Conflict>, env_only: &[String]) -> Vec<Conflict> {
-    all.into_iter()
-        .filter(|c| c.credential || c.scope == Scope::Managed || env_only.contains(&c.name))
-        .collect()
 }
 
 /// The `--settings` document: the helper and the given variables, nothing else (no secret:
@@ -189,23 +188,5 @@ mod tests {
                 "DATABASE_URL"
             ]
         );
-    }
-
-    #[test]
-    fn only_conflicts_that_win_are_kept() {
-        let c = |name: &str, scope, credential| Conflict {
-            name: name.into(),
-            scope,
-            path: "/s.json".into(),
-            credential,
-        };
-        let all = vec![
-            c("ANTHROPIC_MODEL", Scope::User, false),
-            c("ANTHROPIC_MODEL", Scope::Managed, false),
-            c("ANTHROPIC_CUSTOM_HEADERS", Scope::Project, false),
-            c("ANTHROPIC_AUTH_TOKEN", Scope::Local, true),
-        ];
-        let kept = beaten(all.clone(), &["ANTHROPIC_CUSTOM_HEADERS".into()]);
-        assert_eq!(kept, all[1..]);
     }
 }

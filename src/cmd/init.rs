@@ -17,8 +17,9 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 
+use crate::claude::{audit, write};
 use crate::cli::InitArgs;
-use crate::cmd::{Ctx, profile, settings};
+use crate::cmd::Ctx;
 use crate::config::{Editor, KeySource, Loaded};
 use crate::doctor;
 use crate::error::{self, Failure, SilentExit};
@@ -84,12 +85,12 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     editor.put_profile(&name, &new_profile)?;
     let config_text = editor.render()?;
     let prepared = match answers.scope {
-        Some(scope) => Some(settings::prepare(
+        Some(scope) => Some(write::prepare(
             &ctx.config_path,
             &name,
             &new_profile,
-            settings::scope_target(scope)?,
-            settings::WriteOptions::default(),
+            write::scope_target(scope)?,
+            write::WriteOptions::default(),
         )?),
         None => None,
     };
@@ -129,7 +130,7 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     let reloaded = Loaded::load(loaded.path.clone())?;
     if old.is_some() {
         // Other files written for this profile carry its old values: bring them up to date.
-        settings::follow_default(
+        write::follow_default(
             &reloaded.path,
             (&name, old.as_ref()),
             (&name, &new_profile),
@@ -137,14 +138,12 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         )?;
     }
     if switch_default {
-        profile::make_default(&reloaded, &name)?;
+        write::make_default(&reloaded, &name)?;
     } else if loaded.file.default_profile.is_none() {
         eprintln!("`{name}` is the default profile");
     }
-    if let Some((target, gw)) = &committed {
-        for warning in settings::other_layer_warnings(target, gw, &[]) {
-            eprintln!("{warning}");
-        }
+    if let Some(written) = &committed {
+        audit::report(&written.audit(&[]));
     }
 
     if args.no_doctor {
@@ -158,7 +157,7 @@ fn preview(
     name: &str,
     config_file: &std::path::Path,
     config_text: &str,
-    prepared: Option<&settings::Prepared>,
+    prepared: Option<&write::Prepared>,
 ) {
     let mut err = std::io::stderr().lock();
     let section = config_text

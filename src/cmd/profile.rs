@@ -5,9 +5,10 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use crate::claude::write;
 use crate::cli::ProfileCommand;
-use crate::cmd::{Ctx, settings};
-use crate::config::{ConfigFile, Editor, Loaded};
+use crate::cmd::Ctx;
+use crate::config::{ConfigFile, Editor};
 use crate::error;
 
 pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
@@ -17,7 +18,7 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<()> {
         ProfileCommand::Use { name } => {
             let loaded = ctx.load()?;
             loaded.select(Some(&name))?;
-            make_default(&loaded, &name)
+            write::make_default(&loaded, &name)
         }
         ProfileCommand::Remove { name } => remove(ctx, &name),
     }
@@ -73,39 +74,6 @@ fn show(ctx: &Ctx, name: Option<&str>) -> Result<()> {
     let (_, profile) = loaded.select(name.or(ctx.profile_flag.as_deref()))?;
     // A profile names where its secret lives, never the secret: safe to print whole.
     print(&toml::to_string(profile).context("could not serialise the profile")?)
-}
-
-/// Make `name` (a profile of `loaded`) the default. `init` ends here too, and this is where
-/// a change of default reaches the settings files ccgw wrote: every file written for the
-/// previous `default_profile` (of this config) is rewritten to carry `name`, so switching
-/// gateway is one command. Only an explicit `default_profile` counts as previous: a file
-/// written for a profile that was merely the only one names it with `--profile` and keeps
-/// working.
-pub fn make_default(loaded: &Loaded, name: &str) -> Result<()> {
-    let path = loaded.path.path.display();
-    let previous = loaded.file.default_profile.as_deref();
-    if previous == Some(name) {
-        eprintln!("`{name}` is already the default profile in `{path}`");
-        return Ok(());
-    }
-    let mut editor = Editor::open(loaded)?;
-    editor.set_default(name);
-    editor.save()?;
-    eprintln!("`{name}` is now the default profile in `{path}`");
-    let Some(previous) = previous else {
-        return Ok(());
-    };
-    let profile = &loaded.file.profiles[name];
-    let old_profile = loaded.file.profiles.get(previous);
-    let rewritten =
-        settings::follow_default(&loaded.path, (previous, old_profile), (name, profile), None)?;
-    if !rewritten.is_empty() {
-        eprintln!(
-            "rewrote {} settings file(s) written for `{previous}` to use `{name}`",
-            rewritten.len()
-        );
-    }
-    Ok(())
 }
 
 fn remove(ctx: &Ctx, name: &str) -> Result<()> {

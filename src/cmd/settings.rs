@@ -1,26 +1,17 @@
-//! `ccgw settings write | remove | show`: the I/O around `settings_merge` (read, merge, undo
-//! record, atomic write) and the layer report.
+//! `ccgw settings write | remove | show`: arguments to a target, the write service
+//! (`claude::write`) to do it, and the layer report.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::claude_settings::{self as cs, Origin, Scope};
+use crate::claude::audit::{self, Audit, Delivery, Finding, Kind, Severity};
+use crate::claude::layers::{self as cs, Origin, Scope};
+use crate::claude::write::{self, Diff, Target, WriteOptions};
 use crate::cli::{ScopeArg, SettingsCommand, SettingsTarget};
 use crate::cmd::Ctx;
-use crate::config::{ConfigPath, Profile};
-use crate::error::{self, Failure};
-use crate::fsutil;
-use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec, ROUTE_SWITCHES};
+use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
 use crate::redact::{self, API_KEY_HELPER};
-use crate::settings_merge::{self as sm, Outcome, Refusal};
-
-/// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
-/// Claude Code merges `managed-settings.d/*.json` after it, alphabetically, so a file of ccgw's
-/// own adds the gateway keys without the risk of clobbering the admin's policy, and removing
-/// it is just deleting it. `50-` leaves room before and after for the admin's own drop-ins.
-const MANAGED_DROPIN: &str = "managed-settings.d/50-ccgw.json";
 
 pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
     match cmd {
@@ -38,13 +29,6 @@ pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
     }
 }
 
-/// The file a command acts on, and its layer when it is one of Claude Code's.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub path: PathBuf,
-    pub scope: Option<Scope>,
-}
-
 fn target(t: &SettingsTarget) -> Result<Target> {
     if let Some(path) = &t.file {
         return Ok(Target {
@@ -52,7 +36,7 @@ fn target(t: &SettingsTarget) -> Result<Target> {
             scope: None,
         });
     }
-    scope_target(match t.scope {
+    write::scope_target(match t.scope {
         ScopeArg::User => Scope::User,
         ScopeArg::Project => Scope::Project,
         ScopeArg::Local => Scope::Local,
@@ -60,544 +44,20 @@ fn target(t: &SettingsTarget) -> Result<Target> {
     })
 }
 
-/// The file of a settings layer, seen from the current directory.
-pub fn scope_target(scope: Scope) -> Result<Target> {
-    let cwd = std::env::current_dir().context("could not read the current directory")?;
-    let path = match scope {
-        Scope::User => {
-            let dir = cs::claude_user_dir().ok_or_else(|| {
-                error::config(
-                    "no home directory for Claude Code's user settings",
-                    Some("set HOME or CLAUDE_CONFIG_DIR, or pass --file PATH".into()),
-                )
-            })?;
-            dir.join("settings.json")
-        }
-        Scope::Project => cwd.join(".claude").join("settings.json"),
-        Scope::Local => cwd.join(".claude").join("settings.local.json"),
-        Scope::Managed => cs::managed_dir().join(MANAGED_DROPIN),
-    };
-    Ok(Target {
-        path,
-        scope: Some(scope),
-    })
-}
-
-/// How a command that changes a settings file goes about it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WriteOptions {
-    /// Work out the change and write nothing (no lock either: nothing to serialise).
-    pub dry_run: bool,
-    /// Write a read-only file anyway (`--force`).
-    pub force: bool,
-}
-
 fn write(ctx: &Ctx, t: &SettingsTarget, opts: WriteOptions) -> Result<()> {
     let target = target(t)?;
     let sel = ctx.select()?;
-    let prepared = prepare(&ctx.config_path, &sel.name, sel.profile(), target, opts)?;
+    let prepared = write::prepare(&ctx.config_path, &sel.name, sel.profile(), target, opts)?;
     if opts.dry_run {
         return print_diff(&prepared.diff());
     }
     prepared.commit()
 }
 
-/// A settings write worked out in memory: what the file holds now and what it will hold.
-/// `init` shows its diff before asking; `settings write` and `profile use` commit it at once.
-pub struct Prepared {
-    pub target: Target,
-    profile: String,
-    config: PathBuf,
-    existing: Option<String>,
-    outcome: Outcome,
-    gw: GatewayEnv,
-    /// Held from the read to the record's write (`None` for a dry run and managed settings).
-    _lock: Option<std::fs::File>,
-}
-
-/// Merge profile `name` into `target` in memory (notes and warnings go to stderr now). Unless
-/// it is a dry run, the file's lock is held until the `Prepared` is committed or dropped.
-pub fn prepare(
-    config: &ConfigPath,
-    name: &str,
-    profile: &Profile,
-    target: Target,
-    opts: WriteOptions,
-) -> Result<Prepared> {
-    let helper = if target.scope == Some(Scope::Project) {
-        eprintln!(
-            "warning: `{}` is shared in git: the helper is plain `ccgw` from PATH (everyone needs it installed), and Claude Code applies project `env` and `apiKeyHelper` only after the workspace trust dialog",
-            target.path.display()
-        );
-        HelperSpec::on_path(config)
-    } else {
-        HelperSpec::this_binary(config)
-    };
-    let gw = plan::plan(name, profile, &helper);
-    let lock = lock_unless_dry(&target, opts)?;
-    let existing = read_target(&target, opts)?;
-    let outcome = if target.scope == Some(Scope::Managed) {
-        managed_outcome(&gw)?
-    } else {
-        let prior = sm::load_record(&target.path)?;
-        sm::merge(existing.as_deref(), &gw, prior.as_ref()).map_err(|r| refusal(&target.path, r))?
-    };
-    for note in &outcome.notes {
-        eprintln!("note: {note}");
-    }
-    Ok(Prepared {
-        target,
-        profile: name.to_owned(),
-        config: config.path.clone(),
-        existing,
-        outcome,
-        gw,
-        _lock: lock,
-    })
-}
-
-impl Prepared {
-    /// A unified diff of the change; empty when the file would not change.
-    pub fn diff(&self) -> Diff {
-        Diff::new(
-            &self.target.path,
-            self.existing.as_deref(),
-            self.outcome.text.as_deref(),
-        )
-    }
-
-    /// Write the file (and its undo record first), then warn about other layers.
-    pub fn commit(self) -> Result<()> {
-        let (target, gw) = self.commit_quietly()?;
-        for warning in other_layer_warnings(&target, &gw, &[]) {
-            eprintln!("{warning}");
-        }
-        Ok(())
-    }
-
-    /// Write the file; the caller looks at the other layers (`other_layer_warnings`) once it
-    /// has written all it writes.
-    pub fn commit_quietly(self) -> Result<(Target, GatewayEnv)> {
-        let Prepared {
-            target,
-            profile,
-            config,
-            existing,
-            outcome,
-            gw,
-            _lock,
-        } = self;
-        let new_text = outcome.text.as_deref().unwrap_or_default();
-        if target.scope == Some(Scope::Managed) {
-            write_managed(&target.path, new_text)?;
-        } else {
-            let changed = existing.as_deref() != Some(new_text);
-            if changed {
-                fsutil::write_atomic(&target.path, new_text.as_bytes(), fsutil::PRIVATE_FILE)?;
-            }
-            // The record only once the file is written: a record for a write that failed would
-            // undo something that never happened. If the record cannot be stored, the file
-            // goes back to what it was: a write without its record could never be undone.
-            if let Some(record) = &outcome.record {
-                let record = sm::UndoRecord {
-                    profile: profile.clone(),
-                    config: sm::canonical_path(&config).display().to_string(),
-                    scope: target.scope.map_or("", Scope::as_str).to_owned(),
-                    ..record.clone()
-                };
-                if let Err(e) = sm::save_record(&target.path, &record) {
-                    if changed {
-                        put_back(&target.path, existing.as_deref());
-                    }
-                    return Err(e.context(format!(
-                        "`{}` was left as it was: ccgw could not store its undo record",
-                        target.path.display()
-                    )));
-                }
-            }
-        }
-        if existing.as_deref() == Some(new_text) {
-            eprintln!("`{}` is already up to date", target.path.display());
-        } else {
-            eprintln!(
-                "wrote profile `{profile}` to `{}` (apiKeyHelper and {} env variables)",
-                target.path.display(),
-                gw.vars.len()
-            );
-        }
-        Ok((target, gw))
-    }
-}
-
-/// Rewrite every settings file ccgw wrote for profile `old` of `config` so that it carries
-/// profile `new` instead (`profile use`, `init` making a new default or replacing a profile),
-/// except `skip` (a file just written). Returns the files rewritten; a file that cannot be
-/// rewritten is reported and the others still are.
-pub fn follow_default(
-    config: &ConfigPath,
-    old: (&str, Option<&Profile>),
-    new: (&str, &Profile),
-    skip: Option<&Path>,
-) -> Result<Vec<PathBuf>> {
-    let (old_name, old_profile) = old;
-    let ours = sm::canonical_path(&config.path).display().to_string();
-    let mut targets: Vec<Target> = sm::all_records()?
-        .into_iter()
-        .filter(|r| r.profile == old_name && r.config == ours)
-        .map(|r| Target {
-            path: PathBuf::from(&r.settings_path),
-            scope: Scope::ALL.into_iter().find(|s| s.as_str() == r.scope),
-        })
-        .filter(|t| t.path.exists())
-        .collect();
-    let skip = skip.map(sm::canonical_path);
-    // The managed drop-in has no undo record (ccgw owns the whole file): it was written for
-    // `old` when its helper is exactly the one this binary would write for `old`.
-    if let (Some(p), Ok(managed)) = (old_profile, scope_target(Scope::Managed)) {
-        let helper = plan::plan(old_name, p, &HelperSpec::this_binary(config)).api_key_helper;
-        let file = cs::SettingsFile::read(Scope::Managed, managed.path.clone());
-        if file.api_key_helper() == Some(helper.as_str()) {
-            targets.push(managed);
-        }
-    }
-    let mut rewritten = Vec::new();
-    let mut written: Vec<(Target, GatewayEnv)> = Vec::new();
-    let mut failed = 0;
-    for target in targets {
-        let path = target.path.clone();
-        if skip.as_ref() == Some(&sm::canonical_path(&path)) {
-            continue;
-        }
-        match prepare(config, new.0, new.1, target, WriteOptions::default())
-            .and_then(Prepared::commit_quietly)
-        {
-            Ok(done) => {
-                rewritten.push(path);
-                written.push(done);
-            }
-            Err(e) => {
-                failed += 1;
-                error::report(&e.context(format!("could not rewrite `{}`", path.display())));
-            }
-        }
-    }
-    // Only now, with every file rewritten: one of them still holding `old`'s variables
-    // midway is not a conflict. The same warning from several targets is said once.
-    let mut said = std::collections::HashSet::new();
-    for (target, gw) in &written {
-        for warning in other_layer_warnings(target, gw, &rewritten) {
-            if said.insert(warning.clone()) {
-                eprintln!("{warning}");
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(Failure {
-            code: error::code::FAILURE,
-            message: format!(
-                "{failed} settings file(s) written for `{old_name}` still carry it (see above)"
-            ),
-            hint: Some(format!(
-                "fix the cause, then run `ccgw --profile {new} settings write` for each",
-                new = new.0
-            )),
-        }
-        .into());
-    }
-    Ok(rewritten)
-}
-
 fn remove(t: &SettingsTarget, opts: WriteOptions) -> Result<()> {
-    let dry_run = opts.dry_run;
-    let target = target(t)?;
-    let _lock = lock_unless_dry(&target, opts)?;
-    let existing = read_target(&target, opts)?;
-    let outcome = if target.scope == Some(Scope::Managed) {
-        // ccgw owns the whole drop-in: undoing it is deleting it.
-        Outcome {
-            text: None,
-            record: None,
-            notes: Vec::new(),
-        }
-    } else {
-        let Some(record) = sm::load_record(&target.path)? else {
-            eprintln!(
-                "ccgw has no record of writing `{}`; nothing to remove",
-                target.path.display()
-            );
-            return Ok(());
-        };
-        sm::unmerge(existing.as_deref(), &record).map_err(|r| refusal(&target.path, r))?
-    };
-    for note in &outcome.notes {
-        eprintln!("note: {note}");
-    }
-    if dry_run {
-        return print_diff(&Diff::new(
-            &target.path,
-            existing.as_deref(),
-            outcome.text.as_deref(),
-        ));
-    }
-    match (&outcome.text, &existing) {
-        (Some(text), Some(old)) if text == old => {}
-        (Some(text), _) => {
-            fsutil::write_atomic(&target.path, text.as_bytes(), fsutil::PRIVATE_FILE)?
-        }
-        (None, Some(_)) => std::fs::remove_file(&target.path).map_err(|e| {
-            not_writable(
-                &target.path,
-                target.scope == Some(Scope::Managed),
-                e.into(),
-                "remove",
-            )
-        })?,
-        (None, None) => {}
-    }
-    if target.scope != Some(Scope::Managed) {
-        sm::delete_record(&target.path)?;
-    }
-    if existing.is_some() {
-        eprintln!("removed ccgw's keys from `{}`", target.path.display());
-    } else {
-        eprintln!(
-            "`{}` does not exist; nothing to remove",
-            target.path.display()
-        );
-    }
-    Ok(())
-}
-
-/// Undo a settings write whose record could not be stored (best effort: the error that
-/// brought us here is the one reported).
-fn put_back(path: &Path, text: Option<&str>) {
-    let _ = match text {
-        Some(text) => fsutil::write_atomic(path, text.as_bytes(), fsutil::PRIVATE_FILE),
-        None => std::fs::remove_file(path).map_err(Into::into),
-    };
-}
-
-/// How long a settings write waits for another one on the same file (a `ccgw init` at its
-/// confirmation prompt holds the lock) before it gives up.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The lock of a settings file, unless this is a dry run or the managed drop-in (ccgw owns
-/// that whole file and keeps no record of it).
-fn lock_unless_dry(target: &Target, opts: WriteOptions) -> Result<Option<std::fs::File>> {
-    if opts.dry_run || target.scope == Some(Scope::Managed) {
-        return Ok(None);
-    }
-    lock_settings(&target.path, LOCK_WAIT).map(Some)
-}
-
-/// Serialise changes to one settings file: an advisory `flock` on a lock file in ccgw's state
-/// directory (`locks/` beside `undo/`, never beside the user's file), named by the same hash
-/// as the file's undo record, held across read, merge, file write and record write, so the
-/// record always matches the file. The kernel drops it when the holder exits, however it
-/// exits; the lock file stays and is reused.
-fn lock_settings(settings: &Path, wait: std::time::Duration) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let record = sm::record_path(settings)?;
-    let (Some(undo), Some(name)) = (record.parent(), record.file_stem()) else {
-        anyhow::bail!("no directory for ccgw's lock of `{}`", settings.display());
-    };
-    let locks = undo.with_file_name("locks");
-    let path = locks.join(name).with_extension("lock");
-    fsutil::ensure_private_dir(&locks)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(fsutil::PRIVATE_FILE)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&path)
-        .with_context(|| format!("could not open `{}`", path.display()))?;
-    let deadline = std::time::Instant::now() + wait;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Failure {
-                    code: error::code::FAILURE,
-                    message: format!(
-                        "another ccgw has been changing `{}` for over {}s",
-                        settings.display(),
-                        wait.as_secs()
-                    ),
-                    hint: Some("let it finish (a `ccgw init` may be waiting at its prompt), then run this again".into()),
-                }
-                .into());
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock `{}`", path.display()));
-            }
-        }
-    }
-}
-
-/// The settings file's text, `None` when it does not exist, after the checks that keep a
-/// planted or unusual target from being read or replaced: it must be a regular file (a FIFO
-/// would hang the read, a device or socket is no settings file), UTF-8, writable unless
-/// `--force`, and a project or local file must not lead out of the repository.
-fn read_target(target: &Target, opts: WriteOptions) -> Result<Option<String>> {
-    let path = &target.path;
-    if matches!(target.scope, Some(Scope::Project | Scope::Local)) {
-        check_stays_in_repository(path)?;
-    }
-    let shown = path.display();
-    let (text, meta) = match cs::read_text(path) {
-        Ok(None) => return Ok(None),
-        Ok(Some(read)) => read,
-        Err(cs::Unreadable::Io(e)) => {
-            return Err(e).with_context(|| format!("could not read `{shown}`"));
-        }
-        Err(why) => {
-            let hint = matches!(why, cs::Unreadable::NotUtf8(_))
-                .then(|| "settings files are UTF-8 JSON: re-save it as UTF-8".to_owned());
-            return Err(error::config(
-                format!("`{shown}` {why}; ccgw changed nothing"),
-                hint,
-            ));
-        }
-    };
-    // Managed settings have their own rule: without root, the write fails with the sudo hint.
-    let managed = target.scope == Some(Scope::Managed);
-    if !opts.force && !managed && is_read_only(path, &meta) {
-        return Err(error::config(
-            format!("`{shown}` is read-only; ccgw changed nothing"),
-            Some("pass --force to change it anyway (it stays read-only)".into()),
-        ));
-    }
-    Ok(Some(text))
-}
-
-/// No write permission for us (or, for root, for anyone: a 0444 file says "leave me alone").
-fn is_read_only(path: &Path, meta: &std::fs::Metadata) -> bool {
-    meta.permissions().readonly() || rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_err()
-}
-
-/// A project or local settings file that is (or sits in) a symlink leading outside the
-/// repository is refused: a cloned repository could otherwise point ccgw at any file of the
-/// user's. The repository is the nearest directory above the file holding `.git`, else the
-/// directory holding `.claude`.
-fn check_stays_in_repository(path: &Path) -> Result<()> {
-    let Some(project) = path.parent().and_then(Path::parent) else {
-        return Ok(());
-    };
-    let Ok(project) = project.canonicalize() else {
-        return Ok(());
-    };
-    let root = project
-        .ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(&project)
-        .to_path_buf();
-    let real = sm::canonical_path(path);
-    if leaves(&real, &root) {
-        return Err(error::config(
-            format!(
-                "`{}` leads to `{}`, outside the repository `{}`; ccgw changed nothing",
-                path.display(),
-                real.display(),
-                root.display()
-            ),
-            Some(format!(
-                "to change that file on purpose, pass `--file {}`",
-                real.display()
-            )),
-        ));
-    }
-    Ok(())
-}
-
-/// `real` (a canonical path) is not inside `root` (canonical too).
-fn leaves(real: &Path, root: &Path) -> bool {
-    !real.starts_with(root)
-}
-
-/// One line, exit 2, the file untouched.
-fn refusal(path: &Path, r: Refusal) -> anyhow::Error {
-    match r {
-        Refusal::Document(why) => error::config(
-            format!("{}: {why}; ccgw changed nothing", path.display()),
-            None,
-        ),
-        Refusal::Plan(why) => error::config(why, None),
-    }
-}
-
-/// The drop-in holds only ccgw's keys: the plan, nothing else.
-fn managed_outcome(gw: &GatewayEnv) -> Result<Outcome> {
-    let outcome = sm::merge(None, gw, None).map_err(|r| refusal(Path::new(MANAGED_DROPIN), r))?;
-    Ok(Outcome {
-        record: None,
-        ..outcome
-    })
-}
-
-fn write_managed(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().expect("the drop-in has a parent");
-    // Every user's Claude Code reads managed settings: the directory and file must be
-    // world-readable (0755/0644), unlike ccgw's private files.
-    if !dir.is_dir() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(dir)
-            .map_err(|e| not_writable(dir, true, e.into(), "create"))?;
-    }
-    fsutil::write_atomic(path, text.as_bytes(), 0o644)
-        .map_err(|e| not_writable(path, true, e, "write"))
-}
-
-/// A write without permission: exit 1, and for managed settings say how to get it.
-fn not_writable(path: &Path, managed: bool, err: anyhow::Error, verb: &str) -> anyhow::Error {
-    let denied = err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
-    });
-    if !denied {
-        return err.context(format!("could not {verb} `{}`", path.display()));
-    }
-    let hint = managed.then(|| {
-        "managed settings belong to root: run `sudo ccgw settings write --scope managed` (add `--config /etc/ccgw/config.toml` so every user's helper reads a shared config)".to_owned()
-    });
-    Failure {
-        code: error::code::FAILURE,
-        message: format!("could not {verb} `{}`: permission denied", path.display()),
-        hint,
-    }
-    .into()
-}
-
-/// A unified diff of a settings file's change.
-pub struct Diff {
-    pub path: PathBuf,
-    /// Empty when nothing changes.
-    pub text: String,
-}
-
-impl Diff {
-    fn new(path: &Path, old: Option<&str>, new: Option<&str>) -> Self {
-        let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
-        let name = path.display().to_string();
-        let text = if old == new {
-            String::new()
-        } else {
-            similar::TextDiff::from_lines(old, new)
-                .unified_diff()
-                .context_radius(3)
-                .header(&name, &format!("{name} (ccgw)"))
-                .to_string()
-        };
-        Self {
-            path: path.to_path_buf(),
-            text,
-        }
+    match write::remove(&target(t)?, opts)? {
+        Some(diff) => print_diff(&diff),
+        None => Ok(()),
     }
 }
 
@@ -611,67 +71,6 @@ fn print_diff(diff: &Diff) -> Result<()> {
     write!(out, "{}", diff.text)?;
     out.flush()?;
     Ok(())
-}
-
-/// Settings elsewhere that would beat or contradict what was just written.
-/// What other settings layers (and this shell) do against `target`'s profile: credentials
-/// that beat the helper, a route switch of another mode, a higher layer's own helper or values.
-/// Files in `also_ours` were just written too and are not "other".
-pub fn other_layer_warnings(
-    target: &Target,
-    gw: &GatewayEnv,
-    also_ours: &[PathBuf],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(cwd) = std::env::current_dir() else {
-        return out;
-    };
-    let ours: Vec<PathBuf> = std::iter::once(&target.path)
-        .chain(also_ours)
-        .map(|p| sm::canonical_path(p))
-        .collect();
-    let stale = plan::stale_vars(&gw.vars);
-    for f in cs::read_layers(&cwd) {
-        if ours.contains(&sm::canonical_path(&f.path)) {
-            continue;
-        }
-        let where_ = format!("`{}` ({})", f.path.display(), f.scope.as_str());
-        for (name, _) in f.env() {
-            if COMPETING_CREDENTIALS.contains(&name.as_str()) {
-                out.push(format!(
-                    "warning: {where_} sets `env.{name}`, which beats the apiKeyHelper; remove it there"
-                ));
-            } else if ROUTE_SWITCHES.contains(&name.as_str()) && stale.contains(&name.as_str()) {
-                out.push(format!(
-                    "warning: {where_} sets `env.{name}`, which sends Claude Code down another route than this profile's; remove it there"
-                ));
-            }
-        }
-        let higher = target.scope.is_some_and(|s| f.scope > s);
-        if higher {
-            if let Some(h) = f.api_key_helper().filter(|h| *h != gw.api_key_helper) {
-                let h = crate::redact::show_setting(crate::redact::API_KEY_HELPER, h);
-                out.push(format!(
-                    "warning: {where_} sets its own apiKeyHelper `{h}`, which wins over this file"
-                ));
-            }
-            for (name, value) in f.env() {
-                if gw.get(&name).is_some_and(|v| v != value) {
-                    out.push(format!(
-                        "warning: {where_} sets `env.{name}` to another value, which wins over this file"
-                    ));
-                }
-            }
-        }
-    }
-    for name in COMPETING_CREDENTIALS {
-        if std::env::var_os(name).is_some() {
-            out.push(format!(
-                "warning: this shell exports `{name}`, which beats the apiKeyHelper in a claude started from it; unset it"
-            ));
-        }
-    }
-    out
 }
 
 /// A value as `show` prints it: secrets masked by the one rule doctor and errors use too.
@@ -739,43 +138,49 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         Origin::Shell => "shell".to_owned(),
         Origin::File { scope, path } => format!("{} {}", scope.as_str(), path.display()),
     };
-    let helper = cs::effective_helper(&layers);
-    let want_helper = gw.as_ref().map(|g| g.api_key_helper.clone());
-    let on_path = selected.as_ref().map(|s| {
-        plan::plan(&s.name, s.profile(), &HelperSpec::on_path(&ctx.config_path)).api_key_helper
-    });
-    let helper_ok = match (&helper, &want_helper) {
-        (_, None) => true,
-        (Some((h, _, _)), Some(w)) => h == w || Some(h) == on_path.as_ref(),
-        (None, Some(_)) => false,
+    // The marks are the settings audit's findings: what doctor reports, shown per value.
+    let findings = match (&selected, &gw) {
+        (Some(s), Some(plan)) => {
+            let input = Audit {
+                layers: &layers,
+                shell: &audit::this_shell,
+                plan,
+                profile: &s.name,
+            };
+            audit::audit(&input, Delivery::Effective)
+        }
+        _ => Vec::new(),
     };
+    let wrong = |pick: &dyn Fn(&Finding) -> bool| {
+        findings
+            .iter()
+            .any(|f| f.severity != Severity::Ok && pick(f))
+    };
+    let helper_ok = !wrong(&|f| {
+        matches!(
+            f.kind,
+            Kind::NoHelper | Kind::HelperBeaten { .. } | Kind::OtherHelper { .. }
+        )
+    });
     let mark = |ok: bool| if ok { ' ' } else { '!' };
-    match &helper {
+    match cs::effective_helper(&layers) {
         Some((h, scope, path)) => writeln!(
             out,
             "{} apiKeyHelper = {}  [{} {}]",
             mark(helper_ok),
-            shown(API_KEY_HELPER, h),
+            shown(API_KEY_HELPER, &h),
             scope.as_str(),
             path.display()
         )?,
         None => writeln!(out, "{} apiKeyHelper (unset)", mark(helper_ok))?,
     }
-    let stale = gw.as_ref().map(|g| plan::stale_vars(&g.vars));
     for name in &names {
-        let shell = std::env::var(name).ok();
-        let eff = cs::effective_env(&layers, shell.as_deref(), name);
+        let eff = cs::effective_env(&layers, audit::this_shell(name).as_deref(), name);
         let want = gw.as_ref().and_then(|g| g.get(name));
-        let ok = match (&eff, want) {
-            (Some((v, _)), Some(w)) => v == w,
-            (None, Some(_)) => false,
-            // A competing credential anywhere, or a variable of another mode or profile, is a
-            // difference from the plan.
-            (Some(_), None) => stale.as_ref().is_none_or(|stale| {
-                !COMPETING_CREDENTIALS.contains(&name.as_str()) && !stale.contains(&name.as_str())
-            }),
-            (None, None) => continue,
-        };
+        if eff.is_none() && want.is_none() {
+            continue;
+        }
+        let ok = !wrong(&|f| f.var.as_deref() == Some(name.as_str()));
         match &eff {
             Some((v, o)) => write!(
                 out,

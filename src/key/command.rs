@@ -34,7 +34,8 @@ pub fn run(src: &CommandSource) -> Result<Fetched> {
     let words = if src.shell {
         vec!["/bin/sh".to_owned(), "-c".to_owned(), src.command.clone()]
     } else {
-        split(&src.command).map_err(|e| error::config(format!("key command: {e}"), None))?
+        crate::shell::split_words(&src.command)
+            .map_err(|e| error::config(format!("key command: {e}"), None))?
     };
     let Some((program, args)) = words.split_first() else {
         return Err(error::config("key command is empty", None));
@@ -232,79 +233,6 @@ impl Drop for Watchdog {
     }
 }
 
-/// Split a command line into words, POSIX-like: whitespace separates; `'…'` is literal; `"…"`
-/// keeps whitespace and honours `\"`, `\\`, `\$` and `` \` ``; a backslash outside quotes escapes
-/// the next character; an unquoted leading `~/` is the home directory. No variables, globs or
-/// operators: use `shell = true` for those.
-pub fn split(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err("unterminated single quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                            Some('\n') => {}
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err("unterminated double quote".into()),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err("unterminated double quote".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('\n') => {}
-                    Some(c) => word.push(c),
-                    None => return Err("trailing backslash".into()),
-                }
-            }
-            '~' if !in_word && matches!(chars.peek(), None | Some('/')) => {
-                in_word = true;
-                match dirs::home_dir() {
-                    Some(h) => word.push_str(&h.to_string_lossy()),
-                    None => word.push('~'),
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,26 +266,5 @@ mod tests {
         assert!(died_of_sigpipe(ExitStatus::from_raw(141 << 8)));
         assert!(!died_of_sigpipe(ExitStatus::from_raw(15)));
         assert!(!died_of_sigpipe(ExitStatus::from_raw(1 << 8)));
-    }
-
-    #[test]
-    fn splits_like_a_posix_shell() {
-        let w = |s: &str| split(s).unwrap();
-        assert_eq!(w("  vault  kv get "), ["vault", "kv", "get"]);
-        assert_eq!(w("a 'b c' \"d e\""), ["a", "b c", "d e"]);
-        assert_eq!(w(r#"a"b"'c' x\ y"#), ["abc", "x y"]);
-        assert_eq!(
-            w(r#""q\"uote" "back\\slash" "keep\n""#),
-            ["q\"uote", "back\\slash", "keep\\n"]
-        );
-        assert_eq!(w("'' x"), ["", "x"]);
-        assert_eq!(w("'$HOME' *"), ["$HOME", "*"]);
-        assert!(w("~/bin/x a~b")[0].ends_with("/bin/x"));
-        assert_eq!(w("~/bin/x a~b")[1], "a~b");
-        assert_eq!(w("'~/x'"), ["~/x"]);
-        assert!(split("'open").is_err());
-        assert!(split("\"open").is_err());
-        assert!(split("end\\").is_err());
-        assert!(w("").is_empty());
     }
 }

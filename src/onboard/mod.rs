@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Result;
 use indexmap::IndexMap;
 
-use crate::claude_settings::Scope;
+use crate::claude::layers::Scope;
 use crate::cli::{InitArgs, InitScopeArg, KeySourceArg, ModeArg, VaultAuthArg};
 use crate::config::{
     self, Bedrock, CommandSource, EnvSource, JwtSource, KeySource, KeyringSource, Mode, Profile,

@@ -14,7 +14,7 @@ use super::{
     VaultAnswers, check_gateway, check_gateway_key, check_name, models, parse_claim, parse_header,
     parse_ttl, profile_from_answers,
 };
-use crate::claude_settings::Scope;
+use crate::claude::layers::Scope;
 use crate::cli::{InitArgs, KeySourceArg};
 use crate::config::{self, Mode, VaultAuth};
 use crate::error::{self, Failure};

@@ -445,7 +445,10 @@ fn another_modes_route_switch_in_local_settings_fails_settings() {
     assert_eq!(status(&report, "settings"), "fail");
     let summary = report["checks"][0]["summary"].as_str().unwrap();
     assert!(
-        summary.contains("`CLAUDE_CODE_USE_VERTEX` (from local settings)"),
+        summary.contains(&format!(
+            "`CLAUDE_CODE_USE_VERTEX` is set in `{}` (local settings)",
+            local.display()
+        )),
         "{summary}"
     );
     std::fs::remove_file(&local).unwrap();

@@ -413,8 +413,11 @@ fn settings_with_another_value_are_named_on_stderr() {
     // The same value is no conflict, and the other value is never printed.
     assert!(!err.contains("CLAUDE_CODE_API_KEY_HELPER_TTL_MS"), "{err}");
     assert!(!err.contains("elsewhere"), "{err}");
-    // No layer has an apiKeyHelper: say that exports carry no key.
-    assert!(err.contains("note: shell exports carry no key"), "{err}");
+    // No layer has an apiKeyHelper: the exports carry no key.
+    assert!(
+        err.contains("warning: no Claude Code settings file has an apiKeyHelper"),
+        "{err}"
+    );
     // stdout is still only the exports.
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -441,7 +444,7 @@ fn a_settings_helper_and_credentials_are_reported() {
         .unwrap();
     assert_success(&out, "ccgw env");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains("carry no key"), "{err}");
+    assert!(!err.contains("no Claude Code settings file has an apiKeyHelper"), "{err}");
     assert!(
         err.contains("warning: `ANTHROPIC_API_KEY` is set in `")
             && err.contains("(local settings) and beats the apiKeyHelper"),

@@ -486,7 +486,7 @@ fn a_route_switch_in_another_layer_is_named() {
     let run = ccgw(&env, &["settings", "write"], 0);
     assert!(
         run.stderr.contains(&format!(
-            "warning: `{}` (local) sets `env.CLAUDE_CODE_USE_BEDROCK`, which sends Claude Code down another route",
+            "warning: `CLAUDE_CODE_USE_BEDROCK` is set in `{}` (local settings) but is not part of profile `work`: it sends Claude Code down another provider's route",
             local.display()
         )),
         "{}",

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 /// Overrides the managed-settings directory (tests, packaging, unusual installs).
 pub const MANAGED_DIR_VAR: &str = "CCGW_MANAGED_DIR";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     User,
     Project,

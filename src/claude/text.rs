@@ -2,7 +2,7 @@
 //! did not change stays exactly as the author wrote it: indentation, inline arrays, number
 //! spellings (`1e3`, `1.50`), blank lines, line endings. Pure: text and documents in, text out.
 //!
-//! The merge itself works on `serde_json` maps (settings_merge); this module only turns "the
+//! The merge itself works on `serde_json` maps (`claude::merge`); this module only turns "the
 //! document was `before`, is now `after`" into edits of a concrete syntax tree (jsonc-parser's
 //! CST), at the two levels ccgw ever changes: top-level keys and the keys of `env`.
 
