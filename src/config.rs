@@ -552,6 +552,13 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
     for (name, value) in &p.env {
         check(&["env", name], rules::env_var(name, value))?;
     }
+    if let KeySource::Vault(VaultSource {
+        kv_version: Some(v),
+        ..
+    }) = &p.key
+    {
+        check(&["key", "kv_version"], rules::kv_version(*v))?;
+    }
     match &p.key {
         KeySource::Jwt(JwtSource { ttl: Some(ttl), .. }) => {
             check(&["key", "ttl"], rules::key_lifetime(*ttl))?;
@@ -651,6 +658,17 @@ pub mod rules {
     /// `key_ttl` and a JWT's `ttl`.
     pub fn key_lifetime(d: Duration) -> Result<(), Broken> {
         within(d, MIN_KEY_LIFETIME, MAX_KEY_LIFETIME)
+    }
+
+    /// A Vault source's `kv_version`: the two KV engines there are.
+    pub fn kv_version(v: u8) -> Result<(), Broken> {
+        match v {
+            1 | 2 => Ok(()),
+            _ => Err(broken(
+                format!("must be 1 or 2, not {v}"),
+                Some("leave it out and ccgw asks Vault which version the mount is"),
+            )),
+        }
     }
 
     /// A command source's `timeout`.
@@ -1255,6 +1273,26 @@ mod tests {
             "{e}"
         );
         assert!(parse(Path::new("c.toml"), &command("2m")).is_ok());
+    }
+
+    #[test]
+    fn kv_version_is_one_or_two() {
+        let vault = |v: &str| {
+            GOOD.replace(
+                "source = \"env\"\nvar = \"K\"\n",
+                &format!("source = \"vault\"\npath = \"gw\"\nkv_version = {v}\n"),
+            )
+        };
+        let e = err(&vault("0"));
+        assert!(
+            e.starts_with("c.toml:9: profiles.work.key.kv_version: must be 1 or 2, not 0"),
+            "{e}"
+        );
+        assert!(err(&vault("3")).contains("not 3"));
+        for ok in ["1", "2"] {
+            assert!(parse(Path::new("c.toml"), &vault(ok)).is_ok(), "{ok}");
+        }
+        assert_eq!(rules::kv_version(2), Ok(()));
     }
 
     #[test]

@@ -50,10 +50,7 @@ pub struct Plan(crate::plan::GatewayEnv);
 
 impl Plan {
     pub fn new(vars: Vec<(String, String)>, api_key_helper: String) -> Self {
-        Plan(crate::plan::GatewayEnv {
-            vars,
-            api_key_helper,
-        })
+        Plan(crate::plan::GatewayEnv::from_vars(vars, api_key_helper))
     }
 }
 

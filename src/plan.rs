@@ -8,6 +8,9 @@ use std::time::Duration;
 use crate::config::{self, Mode, Profile};
 use crate::shell;
 
+/// The variable that tells Claude Code how long to reuse a key before it asks the helper again.
+pub const HELPER_TTL_VAR: &str = "CLAUDE_CODE_API_KEY_HELPER_TTL_MS";
+
 /// Variables that carry a credential and would beat `apiKeyHelper` in Claude Code.
 pub const COMPETING_CREDENTIALS: [&str; 2] = ["ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"];
 
@@ -95,14 +98,52 @@ impl HelperSpec {
     }
 }
 
-/// What Claude Code needs: ordered variables and the helper command line (run by `/bin/sh -c`).
+/// What Claude Code needs: ordered variables and the helper command line (run by `/bin/sh -c`),
+/// with what consumers need to know of them as data, so that nothing parses them back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayEnv {
     pub vars: Vec<(String, String)>,
+    /// `HelperLine::render` of this profile's `ccgw key`.
     pub api_key_helper: String,
+    /// The plan variables this plan does not set (`stale_vars`): `env` and `exec` remove them,
+    /// the settings audit points them out.
+    pub unset: Vec<&'static str>,
+    /// Where Claude Code sends its requests.
+    pub route: Route,
+    /// How long Claude Code reuses a key before it runs the helper again
+    /// (`CLAUDE_CODE_API_KEY_HELPER_TTL_MS`).
+    pub helper_ttl: Duration,
+}
+
+/// The route a plan sends Claude Code down: its mode, and the base URL Claude Code calls (the
+/// gateway for unified mode, its pass-through route otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub mode: Mode,
+    pub base_url: String,
 }
 
 impl GatewayEnv {
+    /// A plan of exactly these variables, for the tests and fuzz targets of the modules that
+    /// take plans: a unified route at `ANTHROPIC_BASE_URL` (or nowhere) and the TTL it sets (or 0).
+    #[cfg(any(test, fuzzing))]
+    pub fn from_vars(vars: Vec<(String, String)>, api_key_helper: String) -> Self {
+        let get = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        let ttl_ms = get(HELPER_TTL_VAR)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        GatewayEnv {
+            unset: stale_vars(&vars),
+            route: Route {
+                mode: Mode::Unified,
+                base_url: get("ANTHROPIC_BASE_URL").unwrap_or_default(),
+            },
+            helper_ttl: Duration::from_millis(ttl_ms),
+            vars,
+            api_key_helper,
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .iter()
@@ -147,7 +188,7 @@ pub fn plan(name: &str, profile: &Profile, helper: &HelperSpec) -> GatewayEnv {
         }
     }
     let ttl_ms = helper_ttl(profile.key_lifetime()).as_millis();
-    set("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", ttl_ms.to_string());
+    set(HELPER_TTL_VAR, ttl_ms.to_string());
     if let Some(m) = &profile.model {
         set("ANTHROPIC_MODEL", m.clone());
     }
@@ -192,9 +233,27 @@ pub fn plan(name: &str, profile: &Profile, helper: &HelperSpec) -> GatewayEnv {
             vars.push((k.clone(), v.clone()));
         }
     }
+    // The profile's `env` may override what the mode set: the route and the TTL are what the
+    // variables say once it has.
+    let get = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let url_var = match profile.mode {
+        Mode::Unified | Mode::Anthropic => "ANTHROPIC_BASE_URL",
+        Mode::Bedrock => "ANTHROPIC_BEDROCK_BASE_URL",
+        Mode::Vertex => "ANTHROPIC_VERTEX_BASE_URL",
+    };
+    let route = Route {
+        mode: profile.mode,
+        base_url: get(url_var).unwrap_or_default().to_owned(),
+    };
+    let helper_ttl = get(HELPER_TTL_VAR)
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(helper_ttl(profile.key_lifetime()), Duration::from_millis);
     GatewayEnv {
+        unset: stale_vars(&vars),
         vars,
         api_key_helper: helper_command(name, helper),
+        route,
+        helper_ttl,
     }
 }
 
@@ -295,6 +354,40 @@ mod tests {
         assert_eq!(env.get("ANTHROPIC_BASE_URL"), Some("http://gw:4000"));
         assert_eq!(env.get("CLAUDE_CODE_API_KEY_HELPER_TTL_MS"), Some("600000"));
         assert_eq!(env.api_key_helper, "'/opt/my tools/ccgw' key --profile p");
+    }
+
+    #[test]
+    fn the_plan_says_its_route_ttl_and_what_it_leaves_unset() {
+        let env = plan("p", &profile(""), &helper());
+        assert_eq!(
+            env.route,
+            Route {
+                mode: Mode::Unified,
+                base_url: "http://gw:4000".into()
+            }
+        );
+        assert_eq!(env.helper_ttl, Duration::from_secs(600));
+        assert_eq!(env.unset, stale_vars(&env.vars));
+        assert!(env.unset.contains(&"CLAUDE_CODE_USE_BEDROCK"));
+        let bedrock = plan(
+            "p",
+            &profile("mode = \"bedrock\"\nbedrock = { region = \"eu-west-1\" }"),
+            &helper(),
+        );
+        assert_eq!(bedrock.route.mode, Mode::Bedrock);
+        assert_eq!(bedrock.route.base_url, "http://gw:4000/bedrock");
+        assert!(!bedrock.unset.contains(&"CLAUDE_CODE_USE_BEDROCK"));
+        assert!(bedrock.unset.contains(&"ANTHROPIC_BASE_URL"));
+        // The profile's `env` overrides what the mode set: the route and TTL follow it.
+        let overridden = plan(
+            "p",
+            &profile(
+                "mode = \"vertex\"\nvertex = { project = \"x\" }\nenv = { ANTHROPIC_VERTEX_BASE_URL = \"http://v\", CLAUDE_CODE_API_KEY_HELPER_TTL_MS = \"5000\" }",
+            ),
+            &helper(),
+        );
+        assert_eq!(overridden.route.base_url, "http://v");
+        assert_eq!(overridden.helper_ttl, Duration::from_secs(5));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::layers::{self, FileState, Origin, Scope, SettingsFile};
-use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperLine, ROUTE_SWITCHES};
+use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv, HelperLine, ROUTE_SWITCHES};
 use crate::redact::{self, API_KEY_HELPER};
 
 /// Keys of managed settings that make Claude Code refuse the helper and gateway credentials.
@@ -474,7 +474,7 @@ fn effective_values(a: &Audit, out: &mut Findings) {
             Some(_) => {}
         }
     }
-    for var in plan::stale_vars(&a.plan.vars) {
+    for &var in &a.plan.unset {
         if let Some((_, origin)) = layers::effective_env(a.layers, (a.shell)(var).as_deref(), var) {
             let route_switch = ROUTE_SWITCHES.contains(&var);
             let severity = if route_switch {
@@ -538,7 +538,7 @@ fn beaten_values(a: &Audit, delivery: Delivery, out: &mut Findings) {
             );
         }
     }
-    for var in plan::stale_vars(&a.plan.vars) {
+    for &var in &a.plan.unset {
         if !ROUTE_SWITCHES.contains(&var) {
             continue;
         }
@@ -580,10 +580,7 @@ mod tests {
     const OURS: &str = "'/opt/ccgw' key --profile work";
 
     fn plan(list: &[(&str, &str)]) -> GatewayEnv {
-        GatewayEnv {
-            vars: vars(list),
-            api_key_helper: OURS.into(),
-        }
+        GatewayEnv::from_vars(vars(list), OURS.into())
     }
 
     fn run(

@@ -55,17 +55,32 @@ pub fn managed_dir() -> PathBuf {
     }
 }
 
+/// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
+/// Claude Code merges `managed-settings.d/*.json` after it, alphabetically, so a file of ccgw's
+/// own adds the gateway keys without the risk of clobbering the admin's policy, and removing
+/// it is just deleting it. `50-` leaves room before and after for the admin's own drop-ins.
+pub const MANAGED_DROPIN: &str = "managed-settings.d/50-ccgw.json";
+
+/// The file ccgw writes for a layer (`None`: no home directory for the user layer). For
+/// user, project and local settings it is the layer's one file; for managed settings ccgw's
+/// own drop-in.
+pub fn written_file(scope: Scope, cwd: &Path) -> Option<PathBuf> {
+    Some(match scope {
+        Scope::User => claude_user_dir()?.join("settings.json"),
+        Scope::Project => cwd.join(".claude").join("settings.json"),
+        Scope::Local => cwd.join(".claude").join("settings.local.json"),
+        Scope::Managed => managed_dir().join(MANAGED_DROPIN),
+    })
+}
+
 /// The files of one layer, in the order Claude Code merges them. Managed settings are
 /// `managed-settings.json` then the `managed-settings.d/*.json` drop-ins, alphabetically
 /// (hidden and non-JSON files ignored).
 pub fn layer_files(scope: Scope, cwd: &Path) -> Vec<PathBuf> {
     match scope {
-        Scope::User => claude_user_dir()
-            .map(|d| d.join("settings.json"))
-            .into_iter()
-            .collect(),
-        Scope::Project => vec![cwd.join(".claude").join("settings.json")],
-        Scope::Local => vec![cwd.join(".claude").join("settings.local.json")],
+        Scope::User | Scope::Project | Scope::Local => {
+            written_file(scope, cwd).into_iter().collect()
+        }
         Scope::Managed => {
             let dir = managed_dir();
             let mut files = vec![dir.join("managed-settings.json")];
@@ -210,19 +225,41 @@ impl SettingsFile {
     }
 }
 
-/// Parse a settings document: valid JSON and an object, else the reason.
+/// Read a settings document as Claude Code does: valid JSON and an object (empty text is an
+/// empty document), else the reason. The one reader: `merge::parse_document` adds what an edit
+/// needs on top.
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, String> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err("the document is not a JSON object".into()),
-        Err(e) => Err(format!(
-            "invalid JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
+        Ok(other) => Err(format!(
+            "not a JSON object (the document is {})",
+            kind(&other)
         )),
+        Err(e) => {
+            // serde_json's message ends with " at line L column C"; say it once, our way.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            Err(format!(
+                "invalid JSON at line {}, column {}: {msg}",
+                e.line(),
+                e.column()
+            ))
+        }
+    }
+}
+
+/// What kind of JSON value `v` is, as a message names it.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -209,31 +209,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Parse a settings document ccgw is about to edit: valid JSON, an object, an object `env`, a
-/// string `apiKeyHelper`. Empty text is an empty document.
+/// Parse a settings document ccgw is about to edit: what Claude Code reads (`layers::
+/// parse_object`), and no key twice, an object `env`, a string `apiKeyHelper`.
 pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    let doc = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => m,
-        Ok(other) => {
-            return Err(Refusal::Document(format!(
-                "not a JSON object (the document is {})",
-                kind(&other)
-            )));
-        }
-        Err(e) => {
-            // serde_json's message ends with " at line L column C"; say it once, our way.
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            return Err(Refusal::Document(format!(
-                "invalid JSON at line {}, column {}: {msg}",
-                e.line(),
-                e.column()
-            )));
-        }
-    };
+    let doc = super::layers::parse_object(text).map_err(Refusal::Document)?;
     // serde_json keeps the last of two equal keys: editing such a file would drop the other.
     if let Some((key, line)) = duplicate_key(text) {
         return Err(Refusal::Document(format!(
@@ -245,7 +224,7 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
     {
         return Err(Refusal::Document(format!(
             "`env` is {}, not an object",
-            kind(env)
+            super::layers::kind(env)
         )));
     }
     if let Some(helper) = doc.get(HELPER_KEY)
@@ -253,7 +232,7 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>, Refusal> {
     {
         return Err(Refusal::Document(format!(
             "`apiKeyHelper` is {}, not a string",
-            kind(helper)
+            super::layers::kind(helper)
         )));
     }
     Ok(doc)
@@ -298,17 +277,6 @@ fn duplicate_key(text: &str) -> Option<(String, usize)> {
     )
     .ok()?;
     walk(parsed.value.as_ref()?, "", text)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The keys and values a plan owns, in plan order: `apiKeyHelper` first, then `env`.
@@ -531,13 +499,10 @@ mod tests {
     use super::*;
 
     fn gw(vars: &[(&str, &str)]) -> GatewayEnv {
-        GatewayEnv {
-            vars: vars
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            api_key_helper: "/bin/ccgw key --profile p".into(),
-        }
+        GatewayEnv::from_vars(
+            crate::plan::test_vars(vars),
+            "/bin/ccgw key --profile p".into(),
+        )
     }
 
     const UNIFIED: &[(&str, &str)] = &[

@@ -19,12 +19,6 @@ use crate::error::{self, Failure};
 use crate::fsutil;
 use crate::plan::{self, GatewayEnv, HelperSpec};
 
-/// The managed drop-in ccgw owns. ccgw never edits an administrator's `managed-settings.json`:
-/// Claude Code merges `managed-settings.d/*.json` after it, alphabetically, so a file of ccgw's
-/// own adds the gateway keys without the risk of clobbering the admin's policy, and removing
-/// it is just deleting it. `50-` leaves room before and after for the admin's own drop-ins.
-const MANAGED_DROPIN: &str = "managed-settings.d/50-ccgw.json";
-
 /// The file a command acts on, and its layer when it is one of Claude Code's.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -35,20 +29,12 @@ pub struct Target {
 /// The file of a settings layer, seen from the current directory.
 pub fn scope_target(scope: Scope) -> Result<Target> {
     let cwd = std::env::current_dir().context("could not read the current directory")?;
-    let path = match scope {
-        Scope::User => {
-            let dir = cs::claude_user_dir().ok_or_else(|| {
-                error::config(
-                    "no home directory for Claude Code's user settings",
-                    Some("set HOME or CLAUDE_CONFIG_DIR, or pass --file PATH".into()),
-                )
-            })?;
-            dir.join("settings.json")
-        }
-        Scope::Project => cwd.join(".claude").join("settings.json"),
-        Scope::Local => cwd.join(".claude").join("settings.local.json"),
-        Scope::Managed => cs::managed_dir().join(MANAGED_DROPIN),
-    };
+    let path = cs::written_file(scope, &cwd).ok_or_else(|| {
+        error::config(
+            "no home directory for Claude Code's user settings",
+            Some("set HOME or CLAUDE_CONFIG_DIR, or pass --file PATH".into()),
+        )
+    })?;
     Ok(Target {
         path,
         scope: Some(scope),
@@ -523,7 +509,8 @@ fn refusal(path: &Path, r: Refusal) -> anyhow::Error {
 
 /// The drop-in holds only ccgw's keys: the plan, nothing else.
 fn managed_outcome(gw: &GatewayEnv) -> Result<Outcome> {
-    let outcome = sm::merge(None, gw, None).map_err(|r| refusal(Path::new(MANAGED_DROPIN), r))?;
+    let outcome =
+        sm::merge(None, gw, None).map_err(|r| refusal(Path::new(cs::MANAGED_DROPIN), r))?;
     Ok(Outcome {
         record: None,
         ..outcome

@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
             let fetched = key::fetch(&sel.name, profile)?;
             set_var(&mut plan.vars, TOKEN_VAR, fetched.key);
         }
-        let stale = plan::stale_vars(&plan.vars);
+        let stale = plan.unset.clone();
         let competing = audit::competing_to_unset(&plan.vars);
         let text = shell.exports(&plan.vars, &[stale.as_slice(), &competing].concat())?;
 

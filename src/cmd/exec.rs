@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
     cmd.args(rest);
     // The child sees exactly this profile's variables: none left from another profile's
     // `ccgw env` in this shell.
-    for name in plan::stale_vars(&gw.vars) {
+    for &name in &gw.unset {
         cmd.env_remove(name);
     }
     for name in audit::competing_to_unset(&gw.vars) {

@@ -71,14 +71,6 @@ impl Target {
 /// Fetch the key of profile `name`.
 pub fn fetch(name: &str, src: &VaultSource) -> Result<Fetched> {
     let target = Target::new(src)?;
-    if let Some(v) = src.kv_version
-        && !matches!(v, 1 | 2)
-    {
-        return Err(error::config(
-            format!("kv_version must be 1 or 2, not {v}"),
-            None,
-        ));
-    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::openbao::{OpenBao, ROOT_TOKEN};
+use crate::common::run::{Ccgw, Config, Profile};
 use crate::common::{TestEnv, free_port, read};
 
 const KEY: &str = "sk-vault-7f3a9c1e5b";
@@ -755,4 +756,41 @@ fn approle_login_inside_a_namespace() {
     assert_eq!(bao.count_requests_in(NS, "auth/approle/login", "update"), 1);
     assert_eq!(bao.count_requests_in(NS, READ_GW.0, READ_GW.1), 1);
     assert_eq!(bao.count_requests("auth/approle/login", "update"), 1);
+}
+
+/// `kv_version` is checked when the config loads, not when a key is fetched: every command that
+/// reads the config refuses it, naming file, line and field, before anything reaches Vault.
+#[test]
+fn a_bad_kv_version_is_refused_when_the_config_loads() {
+    let env = TestEnv::new();
+    let config = Config::new()
+        .profile(
+            Profile::new("work")
+                .key("vault", &[("addr", "http://127.0.0.1:9"), ("path", "gw")])
+                .key_raw("kv_version", "3"),
+        )
+        .build();
+    env.write_config(&config);
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("kv_version"))
+        .unwrap()
+        + 1;
+    let want = format!(
+        "{}:{line}: profiles.work.key.kv_version: must be 1 or 2, not 3",
+        env.config_path().display()
+    );
+    for args in [
+        &["key"][..],
+        &["profile", "show"],
+        &["env", "--shell", "bash"],
+    ] {
+        Ccgw::new(&env)
+            .args(args)
+            .code(2)
+            .stdout_is("")
+            .stderr_has(&want)
+            .stderr_has("hint: leave it out and ccgw asks Vault which version the mount is")
+            .run();
+    }
 }

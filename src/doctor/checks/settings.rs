@@ -115,13 +115,13 @@ mod tests {
     use crate::claude::layers::{Scope, test_layer as layer};
 
     fn plan() -> GatewayEnv {
-        GatewayEnv {
-            vars: vec![
-                ("ANTHROPIC_BASE_URL".into(), "http://gw".into()),
-                ("CLAUDE_CODE_API_KEY_HELPER_TTL_MS".into(), "600000".into()),
-            ],
-            api_key_helper: "'/opt/ccgw' key --profile work".into(),
-        }
+        GatewayEnv::from_vars(
+            crate::plan::test_vars(&[
+                ("ANTHROPIC_BASE_URL", "http://gw"),
+                ("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", "600000"),
+            ]),
+            "'/opt/ccgw' key --profile work".into(),
+        )
     }
 
     fn run(layers: &[SettingsFile], shell: &[(&str, &str)]) -> Outcome {

@@ -332,6 +332,13 @@ impl Profile {
         self
     }
 
+    /// Set a key source field to a TOML value written as is (`2`, `true`).
+    pub fn key_raw(mut self, field: &str, toml: &str) -> Self {
+        self.key.retain(|(f, _)| f != field);
+        self.key.push((field.to_owned(), toml.to_owned()));
+        self
+    }
+
     /// `source = "env"` reading `var`.
     pub fn key_env(self, var: &str) -> Self {
         self.key("env", &[("var", var)])
