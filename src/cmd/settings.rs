@@ -108,30 +108,54 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
     });
     let names = relevant_vars(gw.as_ref());
     let mut out = std::io::stdout().lock();
-    if !effective {
-        for f in &layers {
-            write!(out, "{} {}", f.scope.as_str(), f.path.display())?;
-            match &f.state {
-                cs::FileState::Missing => writeln!(out, " (missing)")?,
-                cs::FileState::Invalid(why) => writeln!(out, " (invalid: {why})")?,
-                cs::FileState::Ok(_) => {
-                    writeln!(out)?;
-                    if let Some(h) = f.api_key_helper() {
-                        writeln!(out, "  apiKeyHelper = {}", shown(API_KEY_HELPER, h))?;
-                    }
-                    for (k, v) in f.env().iter().filter(|(k, _)| names.contains(k)) {
-                        writeln!(out, "  env.{k} = {}", shown(k, v))?;
-                    }
+    if effective {
+        let selected = selected.as_ref().zip(gw.as_ref());
+        show_effective(
+            &mut out,
+            &layers,
+            selected.map(|(s, g)| (s.name.as_str(), g)),
+            &names,
+        )?;
+    } else {
+        show_layers(&mut out, &layers, &names)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// Each layer file and what it sets of `names`.
+fn show_layers(out: &mut impl Write, layers: &[cs::SettingsFile], names: &[String]) -> Result<()> {
+    for f in layers {
+        write!(out, "{} {}", f.scope.as_str(), f.path.display())?;
+        match &f.state {
+            cs::FileState::Missing => writeln!(out, " (missing)")?,
+            cs::FileState::Invalid(why) => writeln!(out, " (invalid: {why})")?,
+            cs::FileState::Ok(_) => {
+                writeln!(out)?;
+                if let Some(h) = f.api_key_helper() {
+                    writeln!(out, "  apiKeyHelper = {}", shown(API_KEY_HELPER, h))?;
+                }
+                for (k, v) in f.env().iter().filter(|(k, _)| names.contains(k)) {
+                    writeln!(out, "  env.{k} = {}", shown(k, v))?;
                 }
             }
         }
-        return Ok(out.flush()?);
     }
-    if let Some(s) = &selected {
+    Ok(())
+}
+
+/// What Claude Code takes for each of `names`, where from, and (with a profile) a `!` where
+/// the settings audit finds it differs from the profile's plan.
+fn show_effective(
+    out: &mut impl Write,
+    layers: &[cs::SettingsFile],
+    selected: Option<(&str, &GatewayEnv)>,
+    names: &[String],
+) -> Result<()> {
+    let gw = selected.map(|(_, g)| g);
+    if let Some((name, _)) = selected {
         writeln!(
             out,
-            "# profile `{}`; `!` marks a value that differs from its plan",
-            s.name
+            "# profile `{name}`; `!` marks a value that differs from its plan"
         )?;
     }
     let origin = |o: &Origin| match o {
@@ -139,17 +163,17 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         Origin::File { scope, path } => format!("{} {}", scope.as_str(), path.display()),
     };
     // The marks are the settings audit's findings: what doctor reports, shown per value.
-    let findings = match (&selected, &gw) {
-        (Some(s), Some(plan)) => {
+    let findings = match selected {
+        Some((profile, plan)) => {
             let input = Audit {
-                layers: &layers,
+                layers,
                 shell: &audit::this_shell,
                 plan,
-                profile: &s.name,
+                profile,
             };
             audit::audit(&input, Delivery::Effective)
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let wrong = |pick: &dyn Fn(&Finding) -> bool| {
         findings
@@ -163,7 +187,7 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         )
     });
     let mark = |ok: bool| if ok { ' ' } else { '!' };
-    match cs::effective_helper(&layers) {
+    match cs::effective_helper(layers) {
         Some((h, scope, path)) => writeln!(
             out,
             "{} apiKeyHelper = {}  [{} {}]",
@@ -174,9 +198,9 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
         )?,
         None => writeln!(out, "{} apiKeyHelper (unset)", mark(helper_ok))?,
     }
-    for name in &names {
-        let eff = cs::effective_env(&layers, audit::this_shell(name).as_deref(), name);
-        let want = gw.as_ref().and_then(|g| g.get(name));
+    for name in names {
+        let eff = cs::effective_env(layers, audit::this_shell(name).as_deref(), name);
+        let want = gw.and_then(|g| g.get(name));
         if eff.is_none() && want.is_none() {
             continue;
         }
@@ -200,5 +224,5 @@ fn show(ctx: &Ctx, effective: bool) -> Result<()> {
             _ => writeln!(out)?,
         }
     }
-    Ok(out.flush()?)
+    Ok(())
 }
