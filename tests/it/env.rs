@@ -11,6 +11,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 
+use crate::common::run::Ccgw;
 use crate::common::shells::{assert_success, eval_in_shell, nu, nu_raw, toml_str};
 use crate::common::{TestEnv, dep, read, require};
 
@@ -391,38 +392,28 @@ fn settings_with_another_value_are_named_on_stderr() {
         r#"{"env":{"ANTHROPIC_BASE_URL":"https://elsewhere.example","CLAUDE_CODE_API_KEY_HELPER_TTL_MS":"600000"}}"#,
     )
     .unwrap();
-    let out = env
-        .ccgw()
-        .args(["env", "--shell", "bash"])
-        .output()
-        .unwrap();
-    assert_success(&out, "ccgw env");
-    let err = String::from_utf8(out.stderr).unwrap();
     let path = env.user_settings();
-    assert!(
-        err.contains(&format!(
+    let out = Ccgw::new(&env)
+        .args(["env", "--shell", "bash"])
+        .success()
+        .stderr_has(format!(
             "warning: `ANTHROPIC_BASE_URL` has another value in `{}` (user settings)",
             path.display()
-        )),
-        "{err}"
-    );
-    assert!(
-        err.contains("hint: run `ccgw settings write --scope user`"),
-        "{err}"
-    );
-    // The same value is no conflict, and the other value is never printed.
-    assert!(!err.contains("CLAUDE_CODE_API_KEY_HELPER_TTL_MS"), "{err}");
-    assert!(!err.contains("elsewhere"), "{err}");
-    // No layer has an apiKeyHelper: the exports carry no key.
-    assert!(
-        err.contains("warning: no Claude Code settings file has an apiKeyHelper"),
-        "{err}"
-    );
+        ))
+        .stderr_has("hint: run `ccgw settings write --scope user`")
+        // The same value is no conflict, and the other value is never printed.
+        .stderr_lacks("CLAUDE_CODE_API_KEY_HELPER_TTL_MS")
+        .stderr_lacks("elsewhere")
+        // No layer has an apiKeyHelper: the exports carry no key.
+        .stderr_has("warning: no Claude Code settings file has an apiKeyHelper")
+        .run();
     // stdout is still only the exports.
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.lines()
-            .all(|l| l.starts_with("export ") || l.starts_with("unset -v "))
+        out.stdout
+            .lines()
+            .all(|l| l.starts_with("export ") || l.starts_with("unset -v ")),
+        "{}",
+        out.transcript()
     );
 }
 
@@ -436,33 +427,17 @@ fn a_settings_helper_and_credentials_are_reported() {
         r#"{"apiKeyHelper":"ccgw key","env":{"ANTHROPIC_API_KEY":"sk-in-settings"}}"#,
     )
     .unwrap();
-    let out = env
-        .ccgw()
+    Ccgw::new(&env)
         .env("ANTHROPIC_AUTH_TOKEN", "tok-in-shell")
         .args(["env", "--shell", "zsh"])
-        .output()
-        .unwrap();
-    assert_success(&out, "ccgw env");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !err.contains("no Claude Code settings file has an apiKeyHelper"),
-        "{err}"
-    );
-    assert!(
-        err.contains("warning: `ANTHROPIC_API_KEY` is set in `")
-            && err.contains("(local settings) and beats the apiKeyHelper"),
-        "{err}"
-    );
-    assert!(
-        err.contains(
-            "note: `ANTHROPIC_AUTH_TOKEN` is set in this environment; the output unsets it"
-        ),
-        "{err}"
-    );
-    assert!(
-        !err.contains("sk-in-settings") && !err.contains("tok-in-shell"),
-        "{err}"
-    );
+        .success()
+        .stderr_lacks("no Claude Code settings file has an apiKeyHelper")
+        .stderr_has("warning: `ANTHROPIC_API_KEY` is set in `")
+        .stderr_has("(local settings) and beats the apiKeyHelper")
+        .stderr_has("note: `ANTHROPIC_AUTH_TOKEN` is set in this environment; the output unsets it")
+        .stderr_lacks("sk-in-settings")
+        .stderr_lacks("tok-in-shell")
+        .run();
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::common::run::{Ccgw, Output};
 use crate::common::{self, SIMPLE_CONFIG, TestEnv};
 
 const FIXTURE: &str = "tests/fixtures/settings/realistic.json";
@@ -71,23 +72,9 @@ fn helper_of_this_binary() -> String {
     )
 }
 
-struct Run {
-    stdout: String,
-    stderr: String,
-}
-
-fn ccgw(env: &TestEnv, args: &[&str], code: i32) -> Run {
-    let out = env
-        .ccgw()
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .clone();
-    Run {
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+/// `ccgw ARGS` in `env`, which must exit with `code`.
+fn ccgw(env: &TestEnv, args: &[&str], code: i32) -> Output {
+    Ccgw::new(env).args(args).code(code).run()
 }
 
 /// A TestEnv with the simple unified profile and `~/.claude/settings.json` holding `text`.
@@ -566,15 +553,12 @@ fn show_effective_names_the_origin_and_marks_differences() {
     )
     .unwrap();
 
-    let out = env
-        .ccgw()
+    let stdout = Ccgw::new(&env)
         .env("ANTHROPIC_MODEL", "shell-model")
         .args(["settings", "show", "--effective"])
-        .assert()
         .success()
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+        .run()
+        .stdout;
     let line = |name: &str| {
         stdout
             .lines()
