@@ -288,23 +288,11 @@ pub enum ProfileCommand {
     },
 }
 
-/// Output formats of `ccgw env`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellArg {
-    Bash,
-    Zsh,
-    Fish,
-    Powershell,
-    Nu,
-    Dotenv,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Output syntax [default: detected from $SHELL]
     #[arg(long, value_enum)]
-    pub shell: Option<ShellArg>,
+    pub shell: Option<crate::shell::Shell>,
 
     /// Print commands that unset the profile's variables instead
     #[arg(long, conflicts_with = "with_key")]

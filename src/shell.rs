@@ -10,11 +10,10 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::cli::ShellArg;
 use crate::error;
 
-/// An output format of `ccgw env`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An output format of `ccgw env` (and its `--shell` value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {
     Bash,
     Zsh,
@@ -23,20 +22,6 @@ pub enum Shell {
     Nu,
     Dotenv,
     Json,
-}
-
-impl From<ShellArg> for Shell {
-    fn from(arg: ShellArg) -> Self {
-        match arg {
-            ShellArg::Bash => Shell::Bash,
-            ShellArg::Zsh => Shell::Zsh,
-            ShellArg::Fish => Shell::Fish,
-            ShellArg::Powershell => Shell::Powershell,
-            ShellArg::Nu => Shell::Nu,
-            ShellArg::Dotenv => Shell::Dotenv,
-            ShellArg::Json => Shell::Json,
-        }
-    }
 }
 
 impl Shell {

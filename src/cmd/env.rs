@@ -24,7 +24,7 @@ use crate::shell::Shell;
 const TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
 
 pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
-    let shell = resolve_shell(args.shell.map(Shell::from), std::env::var("SHELL").ok())?;
+    let shell = resolve_shell(args.shell, std::env::var("SHELL").ok())?;
     let sel = ctx.select()?;
     let profile = sel.profile();
     let out = if args.unset {
