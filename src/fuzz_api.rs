@@ -56,16 +56,16 @@ impl Plan {
 
 /// An undo record, held opaque.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record(UndoRecord);
+pub struct Undo(UndoRecord);
 
 /// What `settings write` would put in the file.
 #[derive(Debug, Clone)]
-pub struct Written {
+pub struct WriteOutcome {
     pub text: String,
-    pub record: Record,
+    pub record: Undo,
 }
 
-impl Record {
+impl Undo {
     /// ccgw promises to restore the pre-write bytes only when it kept everything it replaced:
     /// a competing credential it cleared, or a secret it overwrote, is gone by design.
     pub fn restorable(&self) -> bool {
@@ -92,17 +92,17 @@ fn refusal(r: Refusal) -> String {
 pub fn settings_write(
     existing: Option<&str>,
     plan: &Plan,
-    prior: Option<&Record>,
-) -> Result<Written, String> {
+    prior: Option<&Undo>,
+) -> Result<WriteOutcome, String> {
     let out = sm::merge(existing, &plan.0, prior.map(|r| &r.0)).map_err(refusal)?;
-    Ok(Written {
+    Ok(WriteOutcome {
         text: out.text.expect("merge always gives a document"),
-        record: Record(out.record.expect("merge always gives a record")),
+        record: Undo(out.record.expect("merge always gives a record")),
     })
 }
 
 /// `settings remove`: the file's new text, `None` when the file is to be deleted.
-pub fn settings_remove(existing: Option<&str>, record: &Record) -> Result<Option<String>, String> {
+pub fn settings_remove(existing: Option<&str>, record: &Undo) -> Result<Option<String>, String> {
     sm::unmerge(existing, &record.0)
         .map(|out| out.text)
         .map_err(refusal)

@@ -43,7 +43,7 @@ pub struct UndoRecord {
     /// ccgw created the `env` object: `remove` drops it when it is empty again.
     pub created_env: bool,
     /// Owned keys, in the order ccgw first wrote them.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<OwnedKey>,
     /// Competing credentials ccgw cleared (names only: their values are gone for good).
     #[serde(default)]
     pub cleared: Vec<String>,
@@ -78,7 +78,7 @@ pub struct LayoutUndo {
 
 /// One owned key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct OwnedKey {
     /// `apiKeyHelper` or `env.NAME`.
     pub key: String,
     /// SHA-256 (hex) of the compact JSON of the value ccgw wrote.
@@ -109,7 +109,7 @@ pub enum Refusal {
 
 /// The result of a merge or unmerge.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Edit {
     /// The new document; `None` means the file should be deleted (ccgw created it and nothing
     /// else is in it).
     pub text: Option<String>,
@@ -320,7 +320,7 @@ pub fn merge(
     existing: Option<&str>,
     gw: &GatewayEnv,
     prior: Option<&UndoRecord>,
-) -> Result<Outcome, Refusal> {
+) -> Result<Edit, Refusal> {
     let mut doc = parse_document(existing.unwrap_or(""))?;
     let before = doc.clone();
     let owned = owned(gw)?;
@@ -379,7 +379,7 @@ pub fn merge(
                 e.previous = capture(&slot, current);
                 e.written = written;
             }
-            None => record.entries.push(Entry {
+            None => record.entries.push(OwnedKey {
                 key: slot.key(),
                 written,
                 previous: capture(&slot, current),
@@ -406,7 +406,7 @@ pub fn merge(
         None => render(&doc, &Layout::default()),
     };
     record.layout = layout_undo(&text, &record, undone.as_deref());
-    Ok(Outcome {
+    Ok(Edit {
         text: Some(text),
         record: Some(record),
         notes,
@@ -430,7 +430,7 @@ fn layout_undo(written: &str, record: &UndoRecord, want: Option<&str>) -> Option
 
 /// Undo what `record` says ccgw wrote. Keys changed by someone else since are left alone (with
 /// a note); a cleared credential is not restored (ccgw never kept it).
-pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Refusal> {
+pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Edit, Refusal> {
     let mut outcome = undo_keys(existing, record)?;
     if let (Some(text), Some(layout)) = (&outcome.text, &record.layout)
         && sha256_hex(text.as_bytes()) == layout.base
@@ -442,9 +442,9 @@ pub fn unmerge(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, R
 }
 
 /// `unmerge` without the layout edits: ccgw's keys taken out, the rest of the text kept.
-fn undo_keys(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Refusal> {
+fn undo_keys(existing: Option<&str>, record: &UndoRecord) -> Result<Edit, Refusal> {
     let Some(existing) = existing else {
-        return Ok(Outcome {
+        return Ok(Edit {
             text: None,
             record: None,
             notes: vec!["the file no longer exists; nothing to undo".into()],
@@ -487,7 +487,7 @@ fn undo_keys(existing: Option<&str>, record: &UndoRecord) -> Result<Outcome, Ref
     }
     let text =
         (!(record.created_file && doc.is_empty())).then(|| text::rewrite(existing, &before, &doc));
-    Ok(Outcome {
+    Ok(Edit {
         text,
         record: None,
         notes,
@@ -510,7 +510,7 @@ mod tests {
         ("CLAUDE_CODE_API_KEY_HELPER_TTL_MS", "600000"),
     ];
 
-    fn write(text: Option<&str>, vars: &[(&str, &str)], prior: Option<&UndoRecord>) -> Outcome {
+    fn write(text: Option<&str>, vars: &[(&str, &str)], prior: Option<&UndoRecord>) -> Edit {
         merge(text, &gw(vars), prior).unwrap()
     }
 

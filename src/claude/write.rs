@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 
 use super::audit::{self, Audit, Delivery, Finding};
 use super::layers::{self as cs, Scope, SettingsFile};
-use super::merge::{self as sm, Outcome, Refusal};
+use super::merge::{self as sm, Edit, Refusal};
 use super::undo;
 use crate::config::{ConfigPath, Editor, Loaded, Profile};
 use crate::error::{self, Failure};
@@ -57,7 +57,7 @@ pub struct Prepared {
     profile: String,
     config: PathBuf,
     existing: Option<String>,
-    outcome: Outcome,
+    outcome: Edit,
     gw: GatewayEnv,
     /// Held from the read to the record's write (`None` for a dry run and managed settings).
     _lock: Option<std::fs::File>,
@@ -292,7 +292,7 @@ pub fn remove(target: &Target, opts: WriteOptions) -> Result<Option<Diff>> {
     let existing = read_target(target, opts)?;
     let outcome = if target.scope == Some(Scope::Managed) {
         // ccgw owns the whole drop-in: undoing it is deleting it.
-        Outcome {
+        Edit {
             text: None,
             record: None,
             notes: Vec::new(),
@@ -508,10 +508,10 @@ fn refusal(path: &Path, r: Refusal) -> anyhow::Error {
 }
 
 /// The drop-in holds only ccgw's keys: the plan, nothing else.
-fn managed_outcome(gw: &GatewayEnv) -> Result<Outcome> {
+fn managed_outcome(gw: &GatewayEnv) -> Result<Edit> {
     let outcome =
         sm::merge(None, gw, None).map_err(|r| refusal(Path::new(cs::MANAGED_DROPIN), r))?;
-    Ok(Outcome {
+    Ok(Edit {
         record: None,
         ..outcome
     })

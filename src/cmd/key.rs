@@ -6,16 +6,16 @@ use anyhow::Result;
 
 use crate::cli::KeyArgs;
 use crate::cmd::Ctx;
-use crate::key::{self, Mode};
+use crate::key::{self, CacheUse};
 
 pub fn run(ctx: &Ctx, args: KeyArgs) -> Result<()> {
     let sel = ctx.select()?;
     let mode = if args.no_cache {
-        Mode::NoCache
+        CacheUse::NoCache
     } else if args.refresh {
-        Mode::Refresh
+        CacheUse::Refresh
     } else {
-        Mode::Cached
+        CacheUse::Cached
     };
     let key = key::resolve(&sel.name, sel.profile(), &sel.loaded.path.path, mode)?;
     // One write, so a reader never sees half a key.

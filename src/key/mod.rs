@@ -30,7 +30,7 @@ pub struct Fetched {
 
 /// How `resolve` uses the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum CacheUse {
     /// Serve a fresh cached key; otherwise fetch (under the lock) and store.
     Cached,
     /// `--refresh`: fetch and store, whatever the cache holds; a failed fetch is an error.
@@ -139,8 +139,8 @@ fn lock_wait(profile: &Profile) -> Duration {
 
 /// The key for profile `name` of the config file `config`: from the cache when fresh, else from
 /// the source.
-pub fn resolve(name: &str, profile: &Profile, config: &Path, mode: Mode) -> Result<String> {
-    if mode == Mode::NoCache || !cacheable(profile) {
+pub fn resolve(name: &str, profile: &Profile, config: &Path, mode: CacheUse) -> Result<String> {
+    if mode == CacheUse::NoCache || !cacheable(profile) {
         let key = fetch(name, profile)?.key;
         if matches!(profile.key, KeySource::Keyring(_))
             && let Ok(dir) = cache::dir()
@@ -163,7 +163,7 @@ pub fn resolve(name: &str, profile: &Profile, config: &Path, mode: Mode) -> Resu
     let entry = cache::KeyEntry::new(&dir, name, profile, config, &source_inputs(profile));
 
     // The fast path: one small file, nothing else.
-    if mode == Mode::Cached
+    if mode == CacheUse::Cached
         && let Some(record) = entry.read()
     {
         match cache::freshness(Some(&record.entry), cache::now(), false) {
@@ -182,7 +182,7 @@ pub fn resolve(name: &str, profile: &Profile, config: &Path, mode: Mode) -> Resu
         None
     });
     let record = entry.read();
-    let forced = mode == Mode::Refresh;
+    let forced = mode == CacheUse::Refresh;
     if let Some(r) = &record
         && cache::freshness(Some(&r.entry), cache::now(), forced) == cache::Freshness::Fresh
     {
