@@ -1089,4 +1089,46 @@ mod tests {
         remove_idle_locks(&d.path().join("ccgw"));
         assert!(!lock_file.exists());
     }
+
+    /// A login entry (no key lifetime to bound it) may claim up to ten years, not more.
+    #[test]
+    fn a_login_entry_lives_at_most_ten_years() {
+        let d = tempfile::tempdir().unwrap();
+        let path = side_entry_path(d.path(), "work", "vault-login", &["http://v"]);
+        let day = 24 * 3600;
+        let login = |lifetime: u64| Entry {
+            profile: "work".into(),
+            source: "vault-login".into(),
+            fetched_at: 1000,
+            expires_at: 1000 + lifetime,
+            key: "hvs.token".into(),
+        };
+        for (lifetime, kept) in [
+            (3650 * day, true),
+            (ABSURD_LIFETIME, true),
+            (ABSURD_LIFETIME + 1, false),
+            (3700 * day, false),
+        ] {
+            write(&path, &login(lifetime)).unwrap();
+            assert_eq!(read(&path).is_some(), kept, "{lifetime}");
+        }
+    }
+
+    /// The longest key Claude Code takes fits in an entry file that the reader accepts.
+    #[test]
+    fn an_entry_with_the_longest_key_reads_back() {
+        let d = tempfile::tempdir().unwrap();
+        let k = KeyEntry::new(d.path(), "work", &profile(COMMAND), Path::new("/c"), &[]);
+        let e = k.entry("k".repeat(crate::key::MAX_KEY_LEN), 1, None);
+        k.write(&e, Some(1)).unwrap();
+        assert_eq!(k.read().map(|r| r.entry), Some(e));
+        // The same record padded past the bound (JSON allows the blanks) is not read at all.
+        let mut padded = fs::read(&k.path).unwrap();
+        padded.resize(MAX_ENTRY_BYTES as usize + 1, b' ');
+        fs::write(&k.path, &padded).unwrap();
+        assert_eq!(k.read(), None);
+        padded.truncate(MAX_ENTRY_BYTES as usize);
+        fs::write(&k.path, &padded).unwrap();
+        assert!(k.read().is_some());
+    }
 }
