@@ -439,21 +439,15 @@ pub fn check_gateway_key(key: &str) -> Result<(), String> {
 pub fn secret_from_stdin(kind: SecretKind) -> Result<Secret> {
     use std::io::IsTerminal;
     let what = kind.what();
-    let hint = Some(
-        "pipe it in: `printf %s \"$SECRET\" | ccgw init --non-interactive …` (never on the command line)"
-            .to_owned(),
-    );
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
+    let hint =
+        "pipe it in: `printf %s \"$SECRET\" | ccgw init --non-interactive …` (never on the command line)";
+    if std::io::stdin().is_terminal() {
         return Err(error::config(
             format!("--non-interactive reads the {what} from stdin, which is a terminal"),
-            hint,
+            Some(hint.to_owned()),
         ));
     }
-    let s = crate::cmd::secret::read_piped(what)?;
-    if s.trim().is_empty() {
-        return Err(error::config(format!("the {what} on stdin is empty"), hint));
-    }
+    let s = crate::secret_input::from_pipe(what, hint)?.0;
     if kind == SecretKind::GatewayKey {
         check_gateway_key(&s).map_err(|e| error::config(e, None))?;
     }
