@@ -552,6 +552,12 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
     for (name, value) in &p.env {
         check(&["env", name], rules::env_var(name, value))?;
     }
+    if let KeySource::Jwt(jwt) = &p.key {
+        check(
+            &["key", "algorithm"],
+            rules::jwt_algorithm(&jwt.algorithm).map(drop),
+        )?;
+    }
     match &p.key {
         KeySource::Jwt(JwtSource { ttl: Some(ttl), .. }) => {
             check(&["key", "ttl"], rules::key_lifetime(*ttl))?;
@@ -803,6 +809,24 @@ pub mod rules {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The JWT algorithms a `jwt` source can sign with, by their JOSE names.
+    pub const JWT_ALGORITHMS: [&str; 12] = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+        "ES384", "EdDSA",
+    ];
+
+    /// A `jwt` source's `algorithm`: one of [`JWT_ALGORITHMS`], in any ASCII case; the
+    /// canonical spelling.
+    pub fn jwt_algorithm(name: &str) -> Result<&'static str, Broken> {
+        JWT_ALGORITHMS
+            .into_iter()
+            .find(|a| a.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Broken {
+                message: format!("unknown JWT algorithm `{}`", name.escape_debug()),
+                hint: Some(format!("use one of {}", JWT_ALGORITHMS.join(" "))),
+            })
     }
 
     /// A profile name goes into the apiKeyHelper line (`ccgw key --profile NAME`), a keyring

@@ -26,7 +26,9 @@ pub fn run(ctx: &Ctx, cmd: SecretCommand) -> Result<()> {
                 secret_input::gateway_key(&secret.0).map_err(|e| {
                     error::config(
                         e,
-                        Some("check what you piped in; only one trailing newline is removed".into()),
+                        Some(
+                            "check what you piped in; only one trailing newline is removed".into(),
+                        ),
                     )
                 })?;
             }

@@ -30,12 +30,6 @@ use crate::error;
 pub const DEFAULT_PROFILE_NAME: &str = "default";
 /// LiteLLM's default address, offered as the gateway.
 pub const DEFAULT_GATEWAY: &str = "http://localhost:4000";
-/// JWT algorithms ccgw can sign with (the contract's list).
-pub const JWT_ALGORITHMS: [&str; 12] = [
-    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-    "ES384", "EdDSA",
-];
-
 /// Everything `init` needs to know, however it was learnt. Holds no secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answers {
@@ -378,13 +372,11 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// The algorithm's canonical spelling, or why it is not one.
+/// The algorithm's canonical spelling (`config::rules::jwt_algorithm`), or why it is not one.
 pub fn check_algorithm(alg: &str) -> Result<String, String> {
-    JWT_ALGORITHMS
-        .iter()
-        .find(|a| a.eq_ignore_ascii_case(alg.trim()))
-        .map(|a| (*a).to_owned())
-        .ok_or_else(|| format!("`{alg}` is not one of {}", JWT_ALGORITHMS.join(", ")))
+    config::rules::jwt_algorithm(alg.trim())
+        .map(str::to_owned)
+        .map_err(String::from)
 }
 
 /// `Name: value` → (name, value), by the config's header rule (`config::rules::header`).
@@ -439,8 +431,7 @@ pub fn check_gateway_key(key: &str) -> Result<(), String> {
 pub fn secret_from_stdin(kind: SecretKind) -> Result<Secret> {
     use std::io::IsTerminal;
     let what = kind.what();
-    let hint =
-        "pipe it in: `printf %s \"$SECRET\" | ccgw init --non-interactive …` (never on the command line)";
+    let hint = "pipe it in: `printf %s \"$SECRET\" | ccgw init --non-interactive …` (never on the command line)";
     if std::io::stdin().is_terminal() {
         return Err(error::config(
             format!("--non-interactive reads the {what} from stdin, which is a terminal"),

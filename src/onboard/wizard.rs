@@ -10,9 +10,9 @@ use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Password, Select, Text};
 
 use super::{
-    Answers, DEFAULT_GATEWAY, JWT_ALGORITHMS, JwtAnswers, KeyAnswers, Secret, SecretKind, Signing,
-    VaultAnswers, check_gateway, check_gateway_key, check_name, models, parse_claim, parse_header,
-    parse_ttl, profile_from_answers,
+    Answers, DEFAULT_GATEWAY, JwtAnswers, KeyAnswers, Secret, SecretKind, Signing, VaultAnswers,
+    check_gateway, check_gateway_key, check_name, models, parse_claim, parse_header, parse_ttl,
+    profile_from_answers,
 };
 use crate::claude::layers::Scope;
 use crate::cli::{InitArgs, KeySourceArg};
@@ -321,11 +321,14 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
                 Some(a) => super::check_algorithm(a)
                     .map_err(|e| error::config(format!("--jwt-algorithm: {e}"), None))?,
                 None => answer(
-                    Select::new("JWT signing algorithm:", JWT_ALGORITHMS.to_vec())
-                        .with_help_message(
-                            "HS* sign with a shared secret; the others with a private key (PEM)",
-                        )
-                        .prompt(),
+                    Select::new(
+                        "JWT signing algorithm:",
+                        config::rules::JWT_ALGORITHMS.to_vec(),
+                    )
+                    .with_help_message(
+                        "HS* sign with a shared secret; the others with a private key (PEM)",
+                    )
+                    .prompt(),
                 )?
                 .to_owned(),
             };
