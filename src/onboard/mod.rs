@@ -18,10 +18,10 @@ use anyhow::Result;
 use indexmap::IndexMap;
 
 use crate::claude::layers::Scope;
-use crate::cli::{InitArgs, InitScopeArg, KeySourceArg, ModeArg, VaultAuthArg};
+use crate::cli::{InitArgs, InitScopeArg};
 use crate::config::{
     self, Bedrock, CommandSource, EnvSource, JwtSource, KeySource, KeyringSource, Mode, Profile,
-    VaultAuth, VaultSource, Vertex,
+    SourceKind, VaultAuth, VaultSource, Vertex,
 };
 use crate::error;
 
@@ -158,7 +158,7 @@ fn need<T: Clone>(v: &Option<T>, flag: &'static str) -> Result<T, FlagError> {
 pub fn answers_from_flags(args: &InitArgs, name: &str) -> Result<Answers, FlagError> {
     let gateway = need(&args.gateway, "--gateway")?;
     check_gateway(&gateway).map_err(|e| FlagError::Invalid(format!("--gateway: {e}")))?;
-    let mode = args.mode.map_or(Mode::Unified, mode_of);
+    let mode = args.mode.unwrap_or_default();
     let bedrock_region = match mode {
         Mode::Bedrock => Some(need(&args.bedrock_region, "--bedrock-region")?),
         _ => None,
@@ -191,15 +191,15 @@ pub fn answers_from_flags(args: &InitArgs, name: &str) -> Result<Answers, FlagEr
         model: args.model.clone().filter(|m| !m.trim().is_empty()),
         headers,
         key,
-        scope: scope_of(args.scope.unwrap_or(InitScopeArg::User)),
+        scope: args.scope.unwrap_or(InitScopeArg::User).scope(),
     })
 }
 
-fn key_from_flags(args: &InitArgs, source: KeySourceArg) -> Result<KeyAnswers, FlagError> {
+fn key_from_flags(args: &InitArgs, source: SourceKind) -> Result<KeyAnswers, FlagError> {
     Ok(match source {
-        KeySourceArg::Keyring => KeyAnswers::Keyring,
-        KeySourceArg::Vault => {
-            let auth = args.vault_auth.map_or(VaultAuth::Token, vault_auth_of);
+        SourceKind::Keyring => KeyAnswers::Keyring,
+        SourceKind::Vault => {
+            let auth = args.vault_auth.unwrap_or_default();
             let mut v = VaultAnswers {
                 addr: args.vault_addr.clone(),
                 mount: args.vault_mount.clone(),
@@ -228,7 +228,7 @@ fn key_from_flags(args: &InitArgs, source: KeySourceArg) -> Result<KeyAnswers, F
             }
             KeyAnswers::Vault(v)
         }
-        KeySourceArg::Jwt => {
+        SourceKind::Jwt => {
             let algorithm = need(&args.jwt_algorithm, "--jwt-algorithm")?;
             let algorithm = check_algorithm(&algorithm)
                 .map_err(|e| FlagError::Invalid(format!("--jwt-algorithm: {e}")))?;
@@ -260,8 +260,8 @@ fn key_from_flags(args: &InitArgs, source: KeySourceArg) -> Result<KeyAnswers, F
                 claims,
             })
         }
-        KeySourceArg::Command => KeyAnswers::Command(need(&args.command, "--command")?),
-        KeySourceArg::Env => KeyAnswers::Env(need(&args.env_var, "--env-var")?),
+        SourceKind::Command => KeyAnswers::Command(need(&args.command, "--command")?),
+        SourceKind::Env => KeyAnswers::Env(need(&args.env_var, "--env-var")?),
     })
 }
 
@@ -322,35 +322,6 @@ pub fn profile_from_answers(a: &Answers) -> Profile {
         }),
         tls: None,
         key,
-    }
-}
-
-pub fn mode_of(m: ModeArg) -> Mode {
-    match m {
-        ModeArg::Unified => Mode::Unified,
-        ModeArg::Anthropic => Mode::Anthropic,
-        ModeArg::Bedrock => Mode::Bedrock,
-        ModeArg::Vertex => Mode::Vertex,
-    }
-}
-
-pub fn scope_of(s: InitScopeArg) -> Option<Scope> {
-    match s {
-        InitScopeArg::User => Some(Scope::User),
-        InitScopeArg::Project => Some(Scope::Project),
-        InitScopeArg::Local => Some(Scope::Local),
-        InitScopeArg::Managed => Some(Scope::Managed),
-        InitScopeArg::None => None,
-    }
-}
-
-pub fn vault_auth_of(a: VaultAuthArg) -> VaultAuth {
-    match a {
-        VaultAuthArg::Token => VaultAuth::Token,
-        VaultAuthArg::Approle => VaultAuth::Approle,
-        VaultAuthArg::Kubernetes => VaultAuth::Kubernetes,
-        VaultAuthArg::Jwt => VaultAuth::Jwt,
-        VaultAuthArg::Userpass => VaultAuth::Userpass,
     }
 }
 

@@ -15,8 +15,8 @@ use super::{
     profile_from_answers,
 };
 use crate::claude::layers::Scope;
-use crate::cli::{InitArgs, KeySourceArg};
-use crate::config::{self, Mode, VaultAuth};
+use crate::cli::InitArgs;
+use crate::config::{self, Mode, SourceKind, VaultAuth};
 use crate::error::{self, Failure};
 
 /// Ctrl-C (or Esc) at a prompt: one line, exit 130, nothing written.
@@ -165,7 +165,7 @@ pub fn ask(args: &InitArgs, name: &str) -> Result<(Answers, Option<Secret>)> {
         )?,
     };
     let mode = match args.mode {
-        Some(m) => super::mode_of(m),
+        Some(m) => m,
         None => choose(
             "How should Claude Code reach the gateway?",
             "unified: the gateway's own Anthropic-compatible API (any model it routes); the others pass requests through to one provider's API",
@@ -234,23 +234,23 @@ pub fn ask(args: &InitArgs, name: &str) -> Result<(Answers, Option<Secret>)> {
             "ccgw fetches it for Claude Code (as its apiKeyHelper) and caches it for the key TTL",
             vec![
                 Choice {
-                    value: KeySourceArg::Keyring,
+                    value: SourceKind::Keyring,
                     label: "keyring  the OS keyring (you type the key now; it is stored there)",
                 },
                 Choice {
-                    value: KeySourceArg::Vault,
+                    value: SourceKind::Vault,
                     label: "vault    HashiCorp Vault or OpenBao",
                 },
                 Choice {
-                    value: KeySourceArg::Jwt,
+                    value: SourceKind::Jwt,
                     label: "jwt      mint a short-lived JWT signed locally",
                 },
                 Choice {
-                    value: KeySourceArg::Command,
+                    value: SourceKind::Command,
                     label: "command  the first line printed by a command",
                 },
                 Choice {
-                    value: KeySourceArg::Env,
+                    value: SourceKind::Env,
                     label: "env      an environment variable",
                 },
             ],
@@ -303,20 +303,20 @@ pub fn ask(args: &InitArgs, name: &str) -> Result<(Answers, Option<Secret>)> {
         None => ask_model(&answers, secret.as_ref())?,
     };
     answers.scope = match args.scope {
-        Some(s) => super::scope_of(s),
+        Some(s) => s.scope(),
         None => ask_scope()?,
     };
     Ok((answers, secret))
 }
 
-fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<Secret>)> {
+fn ask_key(args: &InitArgs, source: SourceKind) -> Result<(KeyAnswers, Option<Secret>)> {
     Ok(match source {
-        KeySourceArg::Keyring => {
+        SourceKind::Keyring => {
             let secret = ask_secret(SecretKind::GatewayKey)?;
             (KeyAnswers::Keyring, Some(secret))
         }
-        KeySourceArg::Vault => (KeyAnswers::Vault(ask_vault(args)?), None),
-        KeySourceArg::Jwt => {
+        SourceKind::Vault => (KeyAnswers::Vault(ask_vault(args)?), None),
+        SourceKind::Jwt => {
             let algorithm = match &args.jwt_algorithm {
                 Some(a) => super::check_algorithm(a)
                     .map_err(|e| error::config(format!("--jwt-algorithm: {e}"), None))?,
@@ -415,7 +415,7 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
                 secret,
             )
         }
-        KeySourceArg::Command => (
+        SourceKind::Command => (
             KeyAnswers::Command(match &args.command {
                 Some(c) => c.clone(),
                 None => required(
@@ -426,7 +426,7 @@ fn ask_key(args: &InitArgs, source: KeySourceArg) -> Result<(KeyAnswers, Option<
             }),
             None,
         ),
-        KeySourceArg::Env => (
+        SourceKind::Env => (
             KeyAnswers::Env(match &args.env_var {
                 Some(v) => v.clone(),
                 None => required(
@@ -475,7 +475,7 @@ fn ask_vault(args: &InitArgs) -> Result<VaultAnswers> {
         .filter(|f| f != "api_key"),
     };
     let auth = match args.vault_auth {
-        Some(a) => super::vault_auth_of(a),
+        Some(a) => a,
         None => choose(
             "Vault auth method:",
             "how ccgw logs in to Vault",
