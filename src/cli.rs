@@ -1,11 +1,17 @@
 //! Every clap type of the command line. Doc comments here are the help text, the completions and
-//! the man pages, so they are written for the user. Nothing in this file does any work.
+//! the man pages, so they are written for the user. Nothing in this file does any work. The
+//! domain's own enums (`config::Mode`, `SourceKind`, `VaultAuth`, `claude::layers::Scope`)
+//! derive `ValueEnum` where they are defined, so flags carry them with no conversion; their
+//! doc comments are the help of their values.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::claude::layers::Scope;
+use crate::config::{Mode, SourceKind, VaultAuth};
 
 /// Put Claude Code behind an LLM gateway and keep it authenticated.
 ///
@@ -82,47 +88,6 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// How Claude Code reaches the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    /// The gateway's Anthropic-compatible endpoint (recommended)
-    Unified,
-    /// The gateway's `/anthropic` pass-through route
-    Anthropic,
-    /// The gateway's `/bedrock` pass-through route
-    Bedrock,
-    /// The gateway's `/vertex_ai` pass-through route
-    Vertex,
-}
-
-/// Where the gateway key comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeySourceArg {
-    /// The OS keyring (macOS Keychain, Windows Credential Manager, Secret Service)
-    Keyring,
-    /// HashiCorp Vault or OpenBao
-    Vault,
-    /// A short-lived JWT minted and signed locally
-    Jwt,
-    /// The first line printed by a command
-    Command,
-    /// An environment variable
-    Env,
-}
-
-/// Which Claude Code settings file to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScopeArg {
-    /// `~/.claude/settings.json` (or `$CLAUDE_CONFIG_DIR/settings.json`)
-    User,
-    /// `.claude/settings.json` in the current directory (shared in git)
-    Project,
-    /// `.claude/settings.local.json` in the current directory (not committed)
-    Local,
-    /// The machine-wide managed settings (administrators)
-    Managed,
-}
-
 /// Where `ccgw init` writes Claude Code settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InitScopeArg {
@@ -134,14 +99,17 @@ pub enum InitScopeArg {
     None,
 }
 
-/// Vault auth methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VaultAuthArg {
-    Token,
-    Approle,
-    Kubernetes,
-    Jwt,
-    Userpass,
+impl InitScopeArg {
+    /// The settings layer to write; `None` for `none`.
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            InitScopeArg::User => Some(Scope::User),
+            InitScopeArg::Project => Some(Scope::Project),
+            InitScopeArg::Local => Some(Scope::Local),
+            InitScopeArg::Managed => Some(Scope::Managed),
+            InitScopeArg::None => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -160,7 +128,7 @@ pub struct InitArgs {
 
     /// How Claude Code reaches the gateway
     #[arg(long, value_enum)]
-    pub mode: Option<ModeArg>,
+    pub mode: Option<Mode>,
 
     /// How long a fetched key is reused, e.g. 55m
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
@@ -188,7 +156,7 @@ pub struct InitArgs {
 
     /// Where the gateway key comes from
     #[arg(long, value_enum)]
-    pub key_source: Option<KeySourceArg>,
+    pub key_source: Option<SourceKind>,
 
     /// Vault address [default: $VAULT_ADDR]
     #[arg(long, value_name = "URL")]
@@ -208,7 +176,7 @@ pub struct InitArgs {
 
     /// Vault auth method [default: token]
     #[arg(long, value_enum)]
-    pub vault_auth: Option<VaultAuthArg>,
+    pub vault_auth: Option<VaultAuth>,
 
     /// AppRole role id (vault auth approle)
     #[arg(long, value_name = "ID")]
@@ -308,7 +276,7 @@ pub struct EnvArgs {
 pub struct SettingsTarget {
     /// Settings scope
     #[arg(long, value_enum, default_value = "user", conflicts_with = "file")]
-    pub scope: ScopeArg,
+    pub scope: Scope,
 
     /// A settings file by path instead of a scope
     #[arg(long, value_name = "PATH")]

@@ -26,13 +26,18 @@ pub struct ConfigFile {
     pub profiles: IndexMap<String, Profile>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How Claude Code reaches the gateway (also `ccgw init --mode`: the doc comments are its help).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// The gateway's Anthropic-compatible endpoint (recommended)
     #[default]
     Unified,
+    /// The gateway's `/anthropic` pass-through route
     Anthropic,
+    /// The gateway's `/bedrock` pass-through route
     Bedrock,
+    /// The gateway's `/vertex_ai` pass-through route
     Vertex,
 }
 
@@ -133,13 +138,46 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// The source's name, as `source = "…"` spells it.
     pub fn kind(&self) -> &'static str {
+        self.source_kind().as_str()
+    }
+
+    pub fn source_kind(&self) -> SourceKind {
         match self {
-            KeySource::Keyring(_) => "keyring",
-            KeySource::Vault(_) => "vault",
-            KeySource::Jwt(_) => "jwt",
-            KeySource::Command(_) => "command",
-            KeySource::Env(_) => "env",
+            KeySource::Keyring(_) => SourceKind::Keyring,
+            KeySource::Vault(_) => SourceKind::Vault,
+            KeySource::Jwt(_) => SourceKind::Jwt,
+            KeySource::Command(_) => SourceKind::Command,
+            KeySource::Env(_) => SourceKind::Env,
+        }
+    }
+}
+
+/// The kinds of [`KeySource`], without their fields (also `ccgw init --key-source`: the doc
+/// comments are its help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceKind {
+    /// The OS keyring (macOS Keychain, Windows Credential Manager, Secret Service)
+    Keyring,
+    /// HashiCorp Vault or OpenBao
+    Vault,
+    /// A short-lived JWT minted and signed locally
+    Jwt,
+    /// The first line printed by a command
+    Command,
+    /// An environment variable
+    Env,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Keyring => "keyring",
+            SourceKind::Vault => "vault",
+            SourceKind::Jwt => "jwt",
+            SourceKind::Command => "command",
+            SourceKind::Env => "env",
         }
     }
 }
@@ -169,7 +207,8 @@ pub struct KeyringSource {
     pub backend: KeyringBackend,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How ccgw logs in to Vault (also `ccgw init --vault-auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum VaultAuth {
     #[default]
@@ -559,6 +598,12 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
     {
         check(&["key", "kv_version"], rules::kv_version(*v))?;
     }
+    if let KeySource::Jwt(jwt) = &p.key {
+        check(
+            &["key", "algorithm"],
+            rules::jwt_algorithm(&jwt.algorithm).map(drop),
+        )?;
+    }
     match &p.key {
         KeySource::Jwt(JwtSource { ttl: Some(ttl), .. }) => {
             check(&["key", "ttl"], rules::key_lifetime(*ttl))?;
@@ -821,6 +866,24 @@ pub mod rules {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The JWT algorithms a `jwt` source can sign with, by their JOSE names.
+    pub const JWT_ALGORITHMS: [&str; 12] = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+        "ES384", "EdDSA",
+    ];
+
+    /// A `jwt` source's `algorithm`: one of [`JWT_ALGORITHMS`], in any ASCII case; the
+    /// canonical spelling.
+    pub fn jwt_algorithm(name: &str) -> Result<&'static str, Broken> {
+        JWT_ALGORITHMS
+            .into_iter()
+            .find(|a| a.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Broken {
+                message: format!("unknown JWT algorithm `{}`", name.escape_debug()),
+                hint: Some(format!("use one of {}", JWT_ALGORITHMS.join(" "))),
+            })
     }
 
     /// A profile name goes into the apiKeyHelper line (`ccgw key --profile NAME`), a keyring

@@ -17,6 +17,7 @@ mod key;
 mod onboard;
 mod plan;
 mod redact;
+mod secret_input;
 mod shell;
 mod transport;
 

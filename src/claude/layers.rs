@@ -11,11 +11,16 @@ use serde_json::{Map, Value};
 /// Overrides the managed-settings directory (tests, packaging, unusual installs).
 pub const MANAGED_DIR_VAR: &str = "CCGW_MANAGED_DIR";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A settings layer by scope (also `--scope` of `ccgw settings`: the doc comments are its help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum Scope {
+    /// `~/.claude/settings.json` (or `$CLAUDE_CONFIG_DIR/settings.json`)
     User,
+    /// `.claude/settings.json` in the current directory (shared in git)
     Project,
+    /// `.claude/settings.local.json` in the current directory (not committed)
     Local,
+    /// The machine-wide managed settings (administrators)
     Managed,
 }
 

@@ -1,5 +1,5 @@
 //! `ccgw init`: collect the answers (wizard or flags), show what will be written, write the
-//! secret, the profile and the settings, then run doctor. The logic is in `onboard`.
+//! secret, the profile and the settings, then run doctor. The questions are `onboard`'s.
 //!
 //! Choices this command makes:
 //! - The profile name is `--profile`/`CCGW_PROFILE`; without it the wizard asks (offering
@@ -13,6 +13,7 @@
 //! - Doctor failing after a successful write exits 1: the files stay (they are what the user
 //!   asked for), and the report says what to fix.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
@@ -20,60 +21,43 @@ use anyhow::Result;
 use crate::claude::{audit, write};
 use crate::cli::InitArgs;
 use crate::cmd::Ctx;
-use crate::config::{Editor, KeySource, Loaded};
+use crate::config::{Editor, KeySource, Loaded, Profile};
 use crate::doctor;
 use crate::error::{self, Failure, SilentExit};
 use crate::key::keyring::{self, Slot};
-use crate::onboard::{self, Secret, SecretKind, wizard};
+use crate::onboard::ask::{Ask, FlagsOnly};
+use crate::onboard::wizard::Inquire;
+use crate::onboard::{SecretKind, questions, tree};
+use crate::secret_input::NewSecret;
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
-    let interactive = !args.non_interactive;
-    if interactive && !std::io::stdin().is_terminal() {
+    let mut asker: Box<dyn Ask> = if args.non_interactive {
+        Box::new(FlagsOnly::from_stdin())
+    } else {
+        Box::new(Inquire::on_terminal()?)
+    };
+    let ask = asker.as_mut();
+    let loaded = ctx.load()?;
+    let config_file = loaded.path.path.clone();
+    let name = tree::profile_name(ask, ctx.profile_flag.as_deref())?;
+    let old = loaded.file.profiles.get(&name).cloned();
+    if old.is_some() && !args.force && !ask.confirm(&questions::replace(&name, &config_file))? {
         return Err(error::config(
-            "stdin is not a terminal, so `ccgw init` will not prompt: pass --non-interactive and a flag for each answer",
+            format!(
+                "profile `{name}` already exists in `{}`; pass --force to replace it",
+                config_file.display()
+            ),
             None,
         ));
     }
-    let loaded = ctx.load()?;
-    let config_file = loaded.path.path.clone();
-    let name = match &ctx.profile_flag {
-        Some(n) => n.clone(),
-        None if interactive => wizard::ask_name()?,
-        None => onboard::DEFAULT_PROFILE_NAME.to_owned(),
-    };
-    onboard::check_name(&name).map_err(|e| error::config(format!("--profile: {e}"), None))?;
-    let old = loaded.file.profiles.get(&name).cloned();
-    if old.is_some() && !args.force {
-        let refused = || {
-            error::config(
-                format!(
-                    "profile `{name}` already exists in `{}`; pass --force to replace it",
-                    config_file.display()
-                ),
-                None,
-            )
-        };
-        if !interactive || !wizard::confirm_replace(&name, &config_file)? {
-            return Err(refused());
-        }
-    }
 
-    let (answers, secret) = if interactive {
-        wizard::ask(&args, &name)?
-    } else {
-        let answers = onboard::answers_from_flags(&args, &name)?;
-        let secret = answers
-            .secret_kind()
-            .map(onboard::secret_from_stdin)
-            .transpose()?;
-        (answers, secret)
-    };
-    let new_profile = onboard::profile_from_answers(&answers);
+    let setup = tree::walk(ask, &args, &name)?;
+    let new_profile = &setup.profile;
 
     // No default yet: this profile becomes it in the same write. Another default: switching
     // also rewrites that profile's settings files, so only on request.
     let switch_default = match loaded.file.default_profile.as_deref() {
-        Some(d) if d != name => interactive && wizard::confirm_default(&name, d)?,
+        Some(d) if d != name => ask.confirm(&questions::make_default(&name, d))?,
         _ => false,
     };
 
@@ -82,33 +66,36 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     if loaded.file.default_profile.is_none() {
         editor.set_default(&name);
     }
-    editor.put_profile(&name, &new_profile)?;
+    editor.put_profile(&name, new_profile)?;
     let config_text = editor.render()?;
-    let prepared = match answers.scope {
+    let prepared = match setup.scope {
         Some(scope) => Some(write::prepare(
             &ctx.config_path,
             &name,
-            &new_profile,
+            new_profile,
             write::scope_target(scope)?,
             write::WriteOptions::default(),
         )?),
         None => None,
     };
 
-    if interactive {
-        preview(&name, &config_file, &config_text, prepared.as_ref());
-        if !wizard::confirm_write()? {
-            return Err(Failure {
-                code: error::code::FAILURE,
-                message: "nothing was written".into(),
-                hint: None,
-            }
-            .into());
+    ask.show(&preview(
+        &name,
+        &config_file,
+        &config_text,
+        prepared.as_ref(),
+    ));
+    if !ask.confirm(&questions::write())? {
+        return Err(Failure {
+            code: error::code::FAILURE,
+            message: "nothing was written".into(),
+            hint: None,
         }
+        .into());
     }
 
-    if let (Some(kind), Some(secret)) = (answers.secret_kind(), &secret) {
-        store_secret(kind, &name, &new_profile.key, secret)?;
+    if let Some((kind, secret)) = &setup.secret {
+        store_secret(*kind, &name, &new_profile.key, secret)?;
     }
     let verb = match (old.is_some(), loaded.exists()) {
         (true, _) => "replaced",
@@ -117,6 +104,31 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     };
     editor.save()?;
     eprintln!("{verb} profile `{name}` in `{}`", config_file.display());
+    write_settings(
+        &loaded,
+        &name,
+        old.as_ref(),
+        new_profile,
+        prepared,
+        switch_default,
+    )?;
+
+    if args.no_doctor {
+        return Ok(());
+    }
+    run_doctor(ctx, &name)
+}
+
+/// The settings after the config: the prepared file, the profile's other files when it was
+/// replaced, and the default's when it switches; then the audit of what now applies.
+fn write_settings(
+    loaded: &Loaded,
+    name: &str,
+    old: Option<&Profile>,
+    new: &Profile,
+    prepared: Option<write::Prepared>,
+    switch_default: bool,
+) -> Result<()> {
     let written = prepared.as_ref().map(|p| p.target.path.clone());
     // Other layers are judged once every file below is rewritten too (see `follow_default`).
     let mut committed = None;
@@ -130,67 +142,58 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     let reloaded = Loaded::load(loaded.path.clone())?;
     if old.is_some() {
         // Other files written for this profile carry its old values: bring them up to date.
-        write::follow_default(
-            &reloaded.path,
-            (&name, old.as_ref()),
-            (&name, &new_profile),
-            written.as_deref(),
-        )?;
+        write::follow_default(&reloaded.path, (name, old), (name, new), written.as_deref())?;
     }
     if switch_default {
-        write::make_default(&reloaded, &name)?;
+        write::make_default(&reloaded, name)?;
     } else if loaded.file.default_profile.is_none() {
         eprintln!("`{name}` is the default profile");
     }
     if let Some(written) = &committed {
         audit::report(&written.audit(&[]));
     }
-
-    if args.no_doctor {
-        return Ok(());
-    }
-    run_doctor(ctx, &name)
+    Ok(())
 }
 
-/// What will be written, on stderr (the wizard's screen): the profile and the settings diff.
+/// What will be written, for the wizard's screen: the profile and the settings diff.
 fn preview(
     name: &str,
     config_file: &std::path::Path,
     config_text: &str,
     prepared: Option<&write::Prepared>,
-) {
-    let mut err = std::io::stderr().lock();
+) -> String {
     let section = config_text
         .split_once(&format!("[profiles.{name}]"))
         .map_or(config_text.to_owned(), |(_, rest)| {
             format!("[profiles.{name}]{rest}")
         });
-    let _ = writeln!(err, "\n── {} ──", config_file.display());
-    let _ = write!(err, "{}", section.trim_end());
-    let _ = writeln!(err);
+    let mut out = format!(
+        "\n── {} ──\n{}\n",
+        config_file.display(),
+        section.trim_end()
+    );
     match prepared {
         Some(p) => {
             let diff = p.diff();
-            let _ = writeln!(err, "\n── {} ──", diff.path.display());
+            let _ = writeln!(out, "\n── {} ──", diff.path.display());
             if diff.text.is_empty() {
-                let _ = writeln!(err, "(already up to date)");
+                out.push_str("(already up to date)\n");
             } else {
-                let _ = write!(err, "{}", diff.text);
+                out.push_str(&diff.text);
             }
         }
-        None => {
-            let _ = writeln!(err, "\n(no settings file)");
-        }
+        None => out.push_str("\n(no settings file)\n"),
     }
-    let _ = writeln!(err);
+    out.push('\n');
+    out
 }
 
 /// The secret into the keyring slot the profile's key source reads (as `ccgw secret set`).
-fn store_secret(kind: SecretKind, name: &str, key: &KeySource, secret: &Secret) -> Result<()> {
+fn store_secret(kind: SecretKind, name: &str, key: &KeySource, secret: &NewSecret) -> Result<()> {
     let slot = match (kind, key) {
         (SecretKind::GatewayKey, KeySource::Keyring(src)) => Slot::for_source(name, src),
         (SecretKind::JwtSigningKey, KeySource::Jwt(_)) => keyring::jwt_signing_key_slot(name),
-        _ => unreachable!("secret_kind follows the key source"),
+        _ => unreachable!("the tree asks for the secret its key source reads"),
     };
     slot.store(&secret.0)?;
     eprintln!(

@@ -9,7 +9,7 @@ mod init;
 mod key;
 mod man;
 mod profile;
-pub mod secret;
+mod secret;
 mod settings;
 
 use anyhow::Result;

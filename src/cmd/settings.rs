@@ -6,9 +6,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::claude::audit::{self, Audit, Delivery, Finding, Kind, Severity};
-use crate::claude::layers::{self as cs, Origin, Scope};
+use crate::claude::layers::{self as cs, Origin};
 use crate::claude::write::{self, Diff, Target, WriteOptions};
-use crate::cli::{ScopeArg, SettingsCommand, SettingsTarget};
+use crate::cli::{SettingsCommand, SettingsTarget};
 use crate::cmd::Ctx;
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
 use crate::redact::{self, API_KEY_HELPER};
@@ -36,12 +36,7 @@ fn target(t: &SettingsTarget) -> Result<Target> {
             scope: None,
         });
     }
-    write::scope_target(match t.scope {
-        ScopeArg::User => Scope::User,
-        ScopeArg::Project => Scope::Project,
-        ScopeArg::Local => Scope::Local,
-        ScopeArg::Managed => Scope::Managed,
-    })
+    write::scope_target(t.scope)
 }
 
 fn write(ctx: &Ctx, t: &SettingsTarget, opts: WriteOptions) -> Result<()> {

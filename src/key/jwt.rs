@@ -55,22 +55,15 @@ pub fn mint(name: &str, profile: &Profile, src: &JwtSource) -> Result<Fetched> {
     })
 }
 
-/// The configured algorithm, by its JOSE name (case-insensitive, `EdDSA` as written).
+/// The configured algorithm, by the config's rule (`config::rules::jwt_algorithm`, which the
+/// loader applies: a profile built in code meets it here).
 pub fn algorithm(name: &str) -> Result<Algorithm> {
-    let canonical = if name.eq_ignore_ascii_case("eddsa") {
-        "EdDSA".to_owned()
-    } else {
-        name.to_ascii_uppercase()
-    };
-    canonical.parse().map_err(|_| {
-        error::config(
-            format!("key.algorithm: unknown JWT algorithm `{name}`"),
-            Some(
-                "use one of HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA"
-                    .into(),
-            ),
-        )
-    })
+    let canonical = config::rules::jwt_algorithm(name)
+        .map_err(|b| error::config(format!("key.algorithm: {}", b.message), b.hint))?;
+    // Every name on the rule's list is one jsonwebtoken knows (`every_listed_algorithm_signs`).
+    Ok(canonical
+        .parse()
+        .expect("rules::JWT_ALGORITHMS holds JOSE names"))
 }
 
 /// The token lifetime: the source's `ttl`, else the profile's `key_ttl`. The loader already
@@ -426,6 +419,37 @@ mod tests {
         let (m, code) = msg(algorithm("none").unwrap_err());
         assert_eq!(code, 2);
         assert!(m.contains("unknown JWT algorithm `none`"), "{m}");
+    }
+
+    /// The rule's list is exactly what ccgw can sign with: each name parses, in any case.
+    #[test]
+    fn every_listed_algorithm_signs() {
+        for name in config::rules::JWT_ALGORITHMS {
+            let alg = algorithm(name).unwrap();
+            assert_eq!(format!("{alg:?}"), name);
+            assert_eq!(algorithm(&name.to_ascii_lowercase()).unwrap(), alg);
+        }
+        assert_eq!(config::rules::jwt_algorithm("rs384"), Ok("RS384"));
+        for bad in ["none", "ES512", "HS256 ", ""] {
+            let b = config::rules::jwt_algorithm(bad).unwrap_err();
+            assert!(b.message.starts_with("unknown JWT algorithm"), "{bad:?}");
+            assert!(b.hint.unwrap().contains("HS256 HS384"), "{bad:?}");
+        }
+    }
+
+    /// A bad algorithm is a config error when the file loads, naming file, line and field,
+    /// not when a token is first minted.
+    #[test]
+    fn a_bad_algorithm_fails_at_load() {
+        let text = "[profiles.j]\ngateway = \"http://gw\"\n[profiles.j.key]\nsource = \"jwt\"\nalgorithm = \"none\"\nsecret_env = \"S\"\n";
+        let (m, code) = msg(config::parse(std::path::Path::new("c.toml"), text).unwrap_err());
+        assert_eq!(code, 2);
+        assert_eq!(
+            m,
+            "c.toml:5: profiles.j.key.algorithm: unknown JWT algorithm `none`"
+        );
+        let ok = text.replace("\"none\"", "\"es256\"");
+        assert!(config::parse(std::path::Path::new("c.toml"), &ok).is_ok());
     }
 
     #[test]

@@ -3,11 +3,32 @@
 
 use std::time::Duration;
 
-use crate::config::Profile;
+use crate::config::{KeySource, Profile};
 use crate::doctor::http::{self, Auth};
+use crate::secret_input::NewSecret;
 
 /// How long the wizard waits for the gateway: a prompt should not hang on a dead address.
 const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the wizard offers for profile `name` (not yet written): the gateway's list at the base
+/// URL Claude Code will use, asked with the key the profile will have: the one just typed for
+/// the keyring, else its source's, fetched now as `ccgw key` would (no key is fine too).
+pub fn offer(name: &str, profile: &Profile, typed: Option<&NewSecret>) -> Vec<String> {
+    let helper = crate::plan::HelperSpec {
+        program: String::new(),
+        config: None,
+    };
+    let base = crate::plan::plan(name, profile, &helper)
+        .get("ANTHROPIC_BASE_URL")
+        .map_or_else(|| profile.gateway_base().to_owned(), str::to_owned);
+    let key = match (typed, &profile.key) {
+        (Some(s), KeySource::Keyring(_)) => Some(s.0.clone()),
+        (_, KeySource::Keyring(_)) => None,
+        _ => crate::key::fetch(name, profile).ok().map(|f| f.key),
+    };
+    eprintln!("asking {base}/v1/models for the gateway's models…");
+    list(&base, profile, key.as_deref())
+}
 
 /// The model ids `base` lists, in its order; empty when it is unreachable or says nothing
 /// usable. The request is the doctor's: its TLS setup and the headers Claude Code sends,

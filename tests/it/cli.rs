@@ -35,6 +35,27 @@ fn unknown_mode_names_file_line_and_field() {
         .run();
 }
 
+/// The JWT algorithm is checked when the config loads, like every other rule: a command that
+/// never mints a token refuses the file too, naming file, line and field.
+#[test]
+fn unknown_jwt_algorithm_fails_at_load() {
+    let env = TestEnv::new();
+    let config = Config::new()
+        .profile(Profile::new("j").key("jwt", &[("algorithm", "none"), ("secret_env", "S")]))
+        .build();
+    env.write_config(&config);
+    Ccgw::new(&env)
+        .args(["profile", "list"])
+        .code(2)
+        .stdout_is("")
+        .stderr_has(format!(
+            "{}:10: profiles.j.key.algorithm: unknown JWT algorithm `none`",
+            env.config_path().display()
+        ))
+        .stderr_has("hint: use one of HS256 HS384 HS512 RS256")
+        .run();
+}
+
 #[test]
 fn missing_profile_is_a_config_error() {
     let env = TestEnv::new();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
 use crate::common::secret_service::SecretService;
 use crate::common::tmux::Tmux;
-use crate::common::{self, TestEnv};
+use crate::common::{self, Ccgw, TestEnv};
 
 fn config_table(env: &TestEnv) -> toml::Table {
     common::read(env.config_path()).parse().expect("valid TOML")
@@ -35,23 +35,15 @@ fn undo_dir(env: &TestEnv) -> PathBuf {
     env.home().join(".local/state/ccgw/undo")
 }
 
-/// `ccgw init --non-interactive --no-doctor ARGS`: (exit code, stderr).
-fn init(env: &TestEnv, args: &[&str]) -> (i32, String) {
-    let out = env
-        .ccgw()
+/// `ccgw init --non-interactive --no-doctor ARGS`, to be checked and run.
+fn init<'a>(env: &'a TestEnv, args: &[&str]) -> Ccgw<'a> {
+    Ccgw::new(env)
         .args(["init", "--non-interactive", "--no-doctor"])
         .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn init_ok(env: &TestEnv, args: &[&str]) {
-    let (code, stderr) = init(env, args);
-    assert_eq!(code, 0, "ccgw init {args:?}: {stderr}");
+    init(env, args).success().run();
 }
 
 const GW: &str = "http://127.0.0.1:4000";
@@ -267,68 +259,106 @@ fn each_key_source_writes_its_fields() {
 #[test]
 fn without_a_terminal_init_refuses_to_prompt() {
     let env = TestEnv::new();
-    let out = env
-        .ccgw()
+    let out = Ccgw::new(&env)
         .args(["init", "--gateway", GW])
-        .write_stdin("")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with("error: stdin is not a terminal")
-            && stderr.contains("--non-interactive"),
-        "{stderr}"
-    );
+        .stdin("")
+        .code(2)
+        .stderr_has("--non-interactive")
+        .run();
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.starts_with("error: stdin is not a terminal"));
     assert!(!env.config_path().exists());
 }
 
 #[test]
 fn a_missing_flag_is_named() {
     let env = TestEnv::new();
-    let (code, stderr) = init(&env, &[]);
+    let stderr = |args: &[&str]| init(&env, args).code(2).run().stderr;
     assert_eq!(
-        (code, stderr.as_str()),
-        (2, "error: --gateway is required with --non-interactive\n")
-    );
-    let (code, stderr) = init(&env, &["--gateway", GW, "--key-source", "vault"]);
-    assert_eq!(
-        (code, stderr.as_str()),
-        (
-            2,
-            "error: --vault-path is required with --non-interactive\n"
-        )
-    );
-    let (code, stderr) = init(
-        &env,
-        &["--gateway", GW, "--mode", "bedrock", "--key-source", "env"],
+        stderr(&[]),
+        "error: --gateway is required with --non-interactive\n"
     );
     assert_eq!(
-        (code, stderr.as_str()),
-        (
-            2,
-            "error: --bedrock-region is required with --non-interactive\n"
-        )
+        stderr(&["--gateway", GW, "--key-source", "vault"]),
+        "error: --vault-path is required with --non-interactive\n"
     );
-    let (code, stderr) = init(
-        &env,
-        &[
-            "--gateway",
-            "localhost:4000",
-            "--key-source",
-            "env",
-            "--env-var",
-            "K",
-        ],
+    assert_eq!(
+        stderr(&["--gateway", GW, "--mode", "bedrock", "--key-source", "env"]),
+        "error: --bedrock-region is required with --non-interactive\n"
     );
-    assert_eq!(code, 2);
+    let bad = stderr(&[
+        "--gateway",
+        "localhost:4000",
+        "--key-source",
+        "env",
+        "--env-var",
+        "K",
+    ]);
     assert!(
-        stderr.starts_with("error: --gateway: `localhost:4000` is not"),
-        "{stderr}"
+        bad.starts_with("error: --gateway: `localhost:4000` is not"),
+        "{bad}"
     );
     assert!(!env.config_path().exists());
     assert!(!env.user_settings().exists());
+}
+
+/// A flag is held to the rule of its question before anything is read or written: the
+/// signing key has one home, a Vault address is a URL without credentials.
+#[test]
+fn flags_are_held_to_their_questions_rules() {
+    let env = TestEnv::new();
+    init(
+        &env,
+        &[
+            "--gateway",
+            GW,
+            "--key-source",
+            "jwt",
+            "--jwt-algorithm",
+            "HS256",
+            "--jwt-secret-env",
+            "S",
+            "--jwt-key-file",
+            "/k.pem",
+        ],
+    )
+    .code(2)
+    .stderr_has("--jwt-secret-env and --jwt-key-file exclude each other")
+    .run();
+    init(
+        &env,
+        &[
+            "--gateway",
+            GW,
+            "--key-source",
+            "vault",
+            "--vault-path",
+            "p",
+            "--vault-addr",
+            "https://u:pw@vault.example",
+        ],
+    )
+    .code(2)
+    .stderr_has("error: --vault-addr: ")
+    .stderr_has("user name or password")
+    .stderr_lacks("pw@")
+    .run();
+    assert!(!env.config_path().exists());
+}
+
+/// A gateway key piped in follows the key rule (`ccgw secret set`'s too), before anything
+/// is written or stored.
+#[test]
+fn a_piped_gateway_key_follows_the_key_rule() {
+    let env = TestEnv::new();
+    init(&env, &["--gateway", GW, "--key-source", "keyring"])
+        .stdin("two words\n")
+        .code(2)
+        .stderr_has("the gateway key contains whitespace")
+        .stderr_has("one token of printable ASCII")
+        .stderr_has("hint: check what you piped in")
+        .run();
+    assert_nothing_written(&env);
 }
 
 #[test]
@@ -355,11 +385,14 @@ fn an_existing_profile_is_replaced_only_with_force() {
         "--env-var",
         "K2",
     ];
-    let (code, stderr) = init(&env, &second);
-    assert_eq!(code, 2);
+    let stderr = init(&env, &second)
+        .code(2)
+        .stderr_has("--force")
+        .run()
+        .stderr;
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("error: profile `default` already exists") && stderr.contains("--force"),
+        stderr.starts_with("error: profile `default` already exists"),
         "{stderr}"
     );
     assert_eq!(common::read(env.config_path()), before);
@@ -416,26 +449,23 @@ fn a_second_profile_keeps_the_default_and_project_scope_uses_path_ccgw() {
 fn doctor_runs_at_the_end_against_a_real_litellm() {
     let proxy = LiteLlm::shared();
     let env = TestEnv::new();
-    let out = env
-        .ccgw()
+    Ccgw::new(&env)
+        .args(["init", "--non-interactive", "--gateway", &proxy.base])
         .args([
-            "init",
-            "--non-interactive",
-            "--gateway",
-            &proxy.base,
             "--key-source",
             "env",
+            "--env-var",
+            "GW_KEY",
+            "--model",
+            MODEL,
         ])
-        .args(["--env-var", "GW_KEY", "--model", MODEL])
         .env("GW_KEY", MASTER_KEY)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("✓ models"), "{stdout}");
-    assert!(stdout.contains("0 failed"), "{stdout}");
-    assert!(!stdout.contains(MASTER_KEY) && !stderr.contains(MASTER_KEY));
+        .success()
+        .stdout_has("✓ models")
+        .stdout_has("0 failed")
+        .stdout_lacks(MASTER_KEY)
+        .stderr_lacks(MASTER_KEY)
+        .run();
 }
 
 #[test]
@@ -443,23 +473,14 @@ fn a_failing_doctor_exits_1_and_keeps_what_was_written() {
     let env = TestEnv::new();
     let port = common::free_port();
     let gw = format!("http://127.0.0.1:{port}");
-    let out = env
-        .ccgw()
-        .args([
-            "init",
-            "--non-interactive",
-            "--gateway",
-            &gw,
-            "--key-source",
-            "env",
-        ])
-        .args(["--env-var", "GW_KEY"])
+    Ccgw::new(&env)
+        .args(["init", "--non-interactive", "--gateway", &gw])
+        .args(["--key-source", "env", "--env-var", "GW_KEY"])
         .env("GW_KEY", "sk-anything")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ network"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("doctor found a problem"));
+        .code(1)
+        .stdout_has("✗ network")
+        .stderr_has("doctor found a problem")
+        .run();
     assert!(env.config_path().exists() && env.user_settings().exists());
 }
 
