@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::{FlagError, SecretKind, questions};
+use super::{FlagError, SecretKind};
 use crate::config::Profile;
 use crate::error;
 use crate::secret_input::{self, NewSecret};
@@ -140,7 +140,7 @@ fn secret_from_stdin(kind: SecretKind) -> Result<NewSecret> {
         ));
     }
     let secret = secret_input::from_pipe(what, hint)?;
-    (questions::secret_rule(kind))(&secret.0).map_err(|e| {
+    kind.rule()(&secret.0).map_err(|e| {
         error::config(
             e,
             Some("check what you piped in; only one trailing newline is removed".into()),
@@ -296,7 +296,7 @@ mod scripted {
                 let Reply::Secret(s) = self.next(&questions::secret_prompt(kind)) else {
                     panic!("the {} takes a secret", kind.what())
                 };
-                match (questions::secret_rule(kind))(s) {
+                match kind.rule()(s) {
                     Ok(()) => return Ok(NewSecret(s.to_owned())),
                     Err(e) => self.refused.push(e),
                 }

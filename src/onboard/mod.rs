@@ -42,6 +42,21 @@ impl SecretKind {
             SecretKind::JwtSigningKey => "JWT signing key",
         }
     }
+
+    /// What a secret of this kind must be: a gateway key follows the key rule; a signing key
+    /// is anything but empty (its format is the algorithm's, checked when it signs).
+    pub fn rule(self) -> fn(&str) -> Result<(), String> {
+        match self {
+            SecretKind::GatewayKey => crate::secret_input::gateway_key,
+            SecretKind::JwtSigningKey => |s| {
+                if s.trim().is_empty() {
+                    Err("the signing key is empty".into())
+                } else {
+                    Ok(())
+                }
+            },
+        }
+    }
 }
 
 /// Why the flags do not make a profile.

@@ -9,7 +9,6 @@ use super::{DEFAULT_GATEWAY, DEFAULT_PROFILE_NAME, SecretKind, check_name, parse
 use super::{parse_header, parse_ttl};
 use crate::cli::InitScopeArg;
 use crate::config::{self, Mode, SourceKind, VaultAuth, rules};
-use crate::secret_input;
 
 /// Any answer will do.
 fn any(_: &str) -> Result<(), String> {
@@ -455,21 +454,6 @@ pub fn secret_prompt(kind: SecretKind) -> String {
 
 pub const SECRET_HELP: &str = "stored in the OS keyring, never in a file";
 
-/// What a secret of `kind` must be: a gateway key follows the key rule; a signing key is
-/// anything but empty (its format is the algorithm's, checked when it signs).
-pub fn secret_rule(kind: SecretKind) -> fn(&str) -> Result<(), String> {
-    match kind {
-        SecretKind::GatewayKey => secret_input::gateway_key,
-        SecretKind::JwtSigningKey => |s| {
-            if s.trim().is_empty() {
-                Err("the signing key is empty".into())
-            } else {
-                Ok(())
-            }
-        },
-    }
-}
-
 // ---------------------------------------------------------------- confirmations
 
 /// Replace an existing profile? (Only asked without --force.)
@@ -534,10 +518,10 @@ mod tests {
         assert!((GATEWAY.check)("http://gw.example").is_ok());
         assert!((VAULT_ADDR.check)("vault:8200").is_err());
         assert!((KEY_TTL.check)("2s").unwrap_err().contains("at least 10s"));
-        assert!((secret_rule(SecretKind::GatewayKey))("a b").is_err());
-        assert!((secret_rule(SecretKind::GatewayKey))("sk-1").is_ok());
-        assert!((secret_rule(SecretKind::JwtSigningKey))(" ").is_err());
-        assert!((secret_rule(SecretKind::JwtSigningKey))("any bytes at all").is_ok());
+        assert!(SecretKind::GatewayKey.rule()("a b").is_err());
+        assert!(SecretKind::GatewayKey.rule()("sk-1").is_ok());
+        assert!(SecretKind::JwtSigningKey.rule()(" ").is_err());
+        assert!(SecretKind::JwtSigningKey.rule()("any bytes at all").is_ok());
         assert_eq!(
             secret_prompt(SecretKind::GatewayKey),
             "Gateway key (hidden):"

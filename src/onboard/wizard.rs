@@ -96,7 +96,7 @@ impl Ask for Inquire {
     /// doctor run that ends `init`, and `ccgw secret set` replaces it.
     fn secret(&mut self, kind: SecretKind) -> Result<NewSecret> {
         let prompt = questions::secret_prompt(kind);
-        let rule = questions::secret_rule(kind);
+        let rule = kind.rule();
         let p = Password::new(&prompt)
             .without_confirmation()
             .with_help_message(questions::SECRET_HELP)
