@@ -1131,4 +1131,21 @@ mod tests {
         fs::write(&k.path, &padded).unwrap();
         assert!(k.read().is_some());
     }
+
+    /// Missing is fine for `remove` and `list`; any other failure is an error, not "nothing".
+    #[test]
+    fn only_a_missing_file_or_directory_is_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("none");
+        assert!(!remove(&missing.join("work-0.json")).unwrap());
+        assert!(list(&missing).unwrap().is_empty());
+        // A directory where an entry should be: it cannot be removed as a file.
+        let dir_entry = d.path().join("work-1.json");
+        fs::create_dir(&dir_entry).unwrap();
+        assert!(remove(&dir_entry).is_err());
+        // A file where the cache directory should be: it cannot be listed.
+        let not_a_dir = d.path().join("file");
+        fs::write(&not_a_dir, "x").unwrap();
+        assert!(list(&not_a_dir).is_err());
+    }
 }
