@@ -22,8 +22,6 @@
 //! else: `ccgw key`'s cache-hit path never pays for it.
 
 mod checks;
-// `init` lists the gateway's models with the same client and headers.
-pub(crate) mod http;
 pub mod report;
 
 use std::future::Future;
@@ -327,7 +325,10 @@ async fn run_async(input: &Input, wanted: &[CheckId], runner: &mut Runner) {
     let net_outcome = net.as_ref().map(|((o, _), _)| o);
     let secret = key.as_ref().and_then(|((_, f), _)| f.as_ref());
     let scrub = &scrub;
-    let client = net.as_ref().and_then(|((_, s), _)| s.as_ref());
+    let client = net
+        .as_ref()
+        .and_then(|((_, s), _)| s.as_ref())
+        .map(|r| &r.client);
 
     let gateway_fut = async {
         if !want(CheckId::Gateway) {

@@ -4,14 +4,15 @@
 use std::time::Duration;
 
 use crate::config::Profile;
-use crate::doctor::http::{self, Auth};
+use crate::gateway::{self, Auth, Client};
 
 /// How long the wizard waits for the gateway: a prompt should not hang on a dead address.
 const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The model ids `base` lists, in its order; empty when it is unreachable or says nothing
-/// usable. The request is the doctor's: its TLS setup and the headers Claude Code sends,
-/// the key as both `x-api-key` and a bearer token (or none when there is no key yet).
+/// usable. The request is the doctor's (`crate::gateway`): its TLS setup, the headers Claude
+/// Code sends, the key as both `x-api-key` and a bearer token (or none when there is no key
+/// yet), and its bounded read of the answer.
 pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
     let url = format!("{}/v1/models", base.trim_end_matches('/'));
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -21,7 +22,7 @@ pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
         return Vec::new();
     };
     rt.block_on(async {
-        let Ok((client, _)) = http::client(profile, TIMEOUT) else {
+        let Ok((client, _)) = Client::new(profile, TIMEOUT) else {
             return Vec::new();
         };
         let auth = if key.is_some() {
@@ -29,13 +30,9 @@ pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
         } else {
             Auth::None
         };
-        let headers = http::claude_headers(profile, auth, key.unwrap_or_default(), false);
-        let send = client.get(&url).headers(headers).timeout(TIMEOUT).send();
-        match send.await {
-            Ok(resp) if resp.status().is_success() => match resp.json().await {
-                Ok(body) => ids(&body),
-                Err(_) => Vec::new(),
-            },
+        let headers = gateway::claude_headers(profile, auth, key.unwrap_or_default(), false);
+        match client.send(client.get(&url).headers(headers)).await {
+            Ok(answer) if answer.is_success() => answer.json().map_or_else(Vec::new, |b| ids(&b)),
             _ => Vec::new(),
         }
     })

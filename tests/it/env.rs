@@ -444,7 +444,10 @@ fn a_settings_helper_and_credentials_are_reported() {
         .unwrap();
     assert_success(&out, "ccgw env");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains("no Claude Code settings file has an apiKeyHelper"), "{err}");
+    assert!(
+        !err.contains("no Claude Code settings file has an apiKeyHelper"),
+        "{err}"
+    );
     assert!(
         err.contains("warning: `ANTHROPIC_API_KEY` is set in `")
             && err.contains("(local settings) and beats the apiKeyHelper"),

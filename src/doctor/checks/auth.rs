@@ -10,8 +10,8 @@
 use crate::config::Mode;
 use crate::doctor::checks::ask;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::http::{self, Answer, Auth, Http, Problem};
 use crate::doctor::{Input, Outcome};
+use crate::gateway::{self, Answer, Auth, Client, Problem};
 use crate::redact::Scrubber;
 
 /// How Claude Code sends the helper's key in `mode`.
@@ -22,10 +22,10 @@ pub fn mode_auth(mode: Mode) -> Auth {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+pub async fn check(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let url = format!("{}/v1/models", input.profile.gateway_base());
     let probe = |auth: Auth| {
-        let req = http.client.get(&url).headers(http::claude_headers(
+        let req = http.get(&url).headers(gateway::claude_headers(
             &input.profile,
             auth,
             &secret.key,

@@ -4,22 +4,16 @@
 //! gateway", for which a 404 on the health route is fine.
 
 use crate::doctor::checks::ask;
-use crate::doctor::http::{Answer, Http};
 use crate::doctor::{Input, Outcome};
+use crate::gateway::{Answer, Client};
 use crate::redact::Scrubber;
 
 /// LiteLLM releases published with credential-stealing malware (BerriAI/litellm#24518).
 const COMPROMISED: [&str; 2] = ["1.82.7", "1.82.8"];
 
-pub async fn check(input: &Input, http: &Http, scrub: &Scrubber) -> Outcome {
+pub async fn check(input: &Input, http: &Client, scrub: &Scrubber) -> Outcome {
     let base = input.profile.gateway_base();
-    let live = match ask(
-        http,
-        scrub,
-        http.client.get(format!("{base}/health/liveliness")),
-    )
-    .await
-    {
+    let live = match ask(http, scrub, http.get(format!("{base}/health/liveliness"))).await {
         Ok(a) => a,
         Err(p) => return Outcome::fail(format!("/health/liveliness: {}", p.summary()), p.hint()),
     };
@@ -72,15 +66,9 @@ fn is_alive_body(a: &Answer) -> bool {
     body == "\"I'm alive!\"" || body == "I'm alive!"
 }
 
-async fn readiness(http: &Http, scrub: &Scrubber, base: &str, version: Option<&str>) -> Outcome {
+async fn readiness(http: &Client, scrub: &Scrubber, base: &str, version: Option<&str>) -> Outcome {
     let name = version.map_or("LiteLLM".to_owned(), |v| format!("LiteLLM {v}"));
-    let ready = match ask(
-        http,
-        scrub,
-        http.client.get(format!("{base}/health/readiness")),
-    )
-    .await
-    {
+    let ready = match ask(http, scrub, http.get(format!("{base}/health/readiness"))).await {
         Ok(a) => a,
         Err(p) => {
             return Outcome::fail(

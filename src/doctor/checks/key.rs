@@ -175,7 +175,7 @@ fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
             Outcome::fail(
                 format!(
                     "the apiKeyHelper exited {code}: {}",
-                    crate::doctor::http::one_line(last, 160)
+                    crate::gateway::one_line(last, 160)
                 ),
                 yourself,
             ),

@@ -13,8 +13,8 @@ use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::models::{messages_base, profile_models};
-use crate::doctor::http::{self, Answer, CLAUDE_CODE_BETAS, Http};
 use crate::doctor::{Input, Outcome, Status};
+use crate::gateway::{self, Answer, CLAUDE_CODE_BETAS, Client};
 use crate::redact::Scrubber;
 
 /// Used when the profile names no model.
@@ -30,13 +30,13 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+pub async fn check(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let model = profile_models(input)
         .into_iter()
         .next()
         .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
     let base = messages_base(input);
-    let headers = http::claude_headers(
+    let headers = gateway::claude_headers(
         &input.profile,
         mode_auth(input.profile.mode),
         &secret.key,
@@ -44,7 +44,6 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber
     );
     let body = json!({"model": model, "messages": [{"role": "user", "content": "ping"}]});
     let req = http
-        .client
         .post(format!("{base}/v1/messages/count_tokens?beta=true"))
         .headers(headers.clone())
         .json(&body);
@@ -62,7 +61,6 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber
         "messages": [{"role": "user", "content": "ping"}],
     });
     let req = http
-        .client
         .post(format!("{base}/v1/messages?beta=true"))
         .headers(headers)
         .json(&body);

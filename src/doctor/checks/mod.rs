@@ -14,7 +14,7 @@ pub mod settings;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::doctor::Input;
-use crate::doctor::http::{self, Answer, Http, Problem};
+use crate::gateway::{Answer, Client, Problem};
 use crate::redact::{self, Scrubber};
 
 /// Everything secret the doctor sends or hands on: the key, the values of credential headers,
@@ -38,15 +38,15 @@ pub fn sent_secrets(input: &Input, key: Option<&str>) -> Scrubber {
         .fold(Scrubber::new(), Scrubber::with)
 }
 
-/// `http::send`, with every known secret taken out of what came back (body, header values,
+/// `gateway::Client::send`, with every known secret taken out of what came back (body, header values,
 /// the transport error) before any check reads it: a summary quotes only a cut piece of a
 /// body, and a secret cut in half would no longer be recognised.
 pub async fn ask(
-    http: &Http,
+    http: &Client,
     scrub: &Scrubber,
     req: reqwest::RequestBuilder,
 ) -> Result<Answer, Problem> {
-    match http::send(http, req).await {
+    match http.send(req).await {
         Ok(answer) => Ok(scrubbed(scrub, answer)),
         Err(problem) => Err(Problem {
             detail: scrub.remove_secrets(&problem.detail),

@@ -8,8 +8,8 @@ use crate::config::Mode;
 use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::http::{self, Http};
 use crate::doctor::{Input, Outcome};
+use crate::gateway::{self, Client};
 use crate::redact::Scrubber;
 
 /// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
@@ -60,9 +60,9 @@ pub fn profile_models(input: &Input) -> Vec<String> {
     out
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+pub async fn check(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let url = format!("{}/v1/models", messages_base(input));
-    let req = http.client.get(&url).headers(http::claude_headers(
+    let req = http.get(&url).headers(gateway::claude_headers(
         &input.profile,
         mode_auth(input.profile.mode),
         &secret.key,

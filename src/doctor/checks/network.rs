@@ -11,15 +11,22 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::doctor::http::{self, Http, Problem};
 use crate::doctor::{Input, Outcome};
+use crate::gateway::{self, Client, Problem};
 use crate::transport::{ProblemKind, classify};
 
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: u64 = 14;
 
-pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
-    let (client, tls) = match http::client(&input.profile, input.timeout) {
+/// What the network check hands on: the client every later check sends with, and the
+/// gateway's `Date` header (the key check compares this clock with it).
+pub struct Reached {
+    pub client: Client,
+    pub server_date: Option<SystemTime>,
+}
+
+pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
+    let (client, tls) = match Client::new(&input.profile, input.timeout) {
         Ok(c) => c,
         Err(e) => {
             return (
@@ -30,11 +37,6 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
                 None,
             );
         }
-    };
-    let mut http = Http {
-        client,
-        timeout: input.timeout,
-        server_date: None,
     };
     let Ok(url) = Url::parse(input.profile.gateway_base()) else {
         return (
@@ -130,16 +132,10 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
     };
 
     // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
-    let resp = match http
-        .client
-        .get(url.clone())
-        .timeout(input.timeout)
-        .send()
-        .await
-    {
+    let resp = match client.get(url.clone()).timeout(input.timeout).send().await {
         Ok(r) => r,
         Err(e) => {
-            let p = http::describe(&e);
+            let p = gateway::describe(&e);
             return (fail_with(what, &p), None);
         }
     };
@@ -148,11 +144,11 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
         .get::<reqwest::tls::TlsInfo>()
         .and_then(|i| i.peer_certificate())
         .and_then(not_after);
-    http.server_date = resp
+    let server_date = resp
         .headers()
         .get("date")
         .and_then(|d| d.to_str().ok())
-        .and_then(|d| http::httpdate_parse(d.trim()));
+        .and_then(|d| gateway::http_date(d.trim()));
 
     let mut parts = vec![format!("{addr} accepts connections")];
     let via = match &proxy {
@@ -190,7 +186,11 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
         Some((w, hint)) => Outcome::warn(format!("{summary}; {w}"), hint),
         None => Outcome::pass(summary),
     };
-    (outcome, Some(http))
+    let reached = Reached {
+        client,
+        server_date,
+    };
+    (outcome, Some(reached))
 }
 
 fn fail_with(what: &str, p: &Problem) -> Outcome {
@@ -360,7 +360,7 @@ mod tests {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let t = not_after(cert.der()).unwrap();
-        let want = http::unix_time(2031, 7, 9, 0, 0, 0).unwrap();
+        let want = crate::transport::tls::unix_time(2031, 7, 9, 0, 0, 0).unwrap();
         assert_eq!(t, want);
         assert!(not_after(b"\x30\x03\x02\x01\x01").is_none());
     }

@@ -17,8 +17,8 @@ use crate::config::Mode;
 use crate::doctor::checks::ask;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::models::profile_models;
-use crate::doctor::http::{self, Answer, Auth, Http};
 use crate::doctor::{Input, Outcome, Status};
+use crate::gateway::{self, Answer, Auth, Client};
 use crate::redact::Scrubber;
 
 /// Claude Code's default Sonnet ids per provider (v2.1.197), used when the profile names none.
@@ -35,7 +35,7 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+pub async fn check(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     match input.profile.mode {
         Mode::Bedrock => bedrock(input, http, secret, scrub).await,
         Mode::Vertex => vertex(input, http, secret, scrub).await,
@@ -64,7 +64,7 @@ fn segment(s: &str) -> String {
     out
 }
 
-async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+async fn bedrock(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let base = input.plan.get("ANTHROPIC_BEDROCK_BASE_URL").map_or_else(
         || format!("{}/bedrock", input.profile.gateway_base()),
         str::to_owned,
@@ -72,7 +72,6 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) 
     let base = base.trim_end_matches('/');
     // Exactly what Claude Code sends first: no credential, no custom headers.
     let profiles_req = http
-        .client
         .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
         .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
     let profiles = match ask(http, scrub, profiles_req).await {
@@ -92,9 +91,8 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) 
         "messages": [{"role": "user", "content": "ping"}],
     });
     let req = http
-        .client
         .post(format!("{base}/model/{}/invoke", segment(&model)))
-        .headers(http::claude_headers(
+        .headers(gateway::claude_headers(
             &input.profile,
             Auth::Bearer,
             &secret.key,
@@ -129,7 +127,7 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) 
     }
 }
 
-async fn vertex(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+async fn vertex(input: &Input, http: &Client, secret: &Secret, scrub: &Scrubber) -> Outcome {
     let base = input.plan.get("ANTHROPIC_VERTEX_BASE_URL").map_or_else(
         || format!("{}/vertex_ai/v1", input.profile.gateway_base()),
         str::to_owned,
@@ -153,9 +151,8 @@ async fn vertex(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -
         "messages": [{"role": "user", "content": "ping"}],
     });
     let req = http
-        .client
         .post(url)
-        .headers(http::claude_headers(
+        .headers(gateway::claude_headers(
             &input.profile,
             Auth::Bearer,
             &secret.key,
@@ -223,7 +220,7 @@ fn judge_route(what: &str, model: &str, a: &Answer) -> Outcome {
         )),
     };
     if o.status == Status::Pass && o.summary.len() > 220 {
-        o.summary = http::one_line(&o.summary, 220);
+        o.summary = gateway::one_line(&o.summary, 220);
     }
     o
 }
