@@ -18,8 +18,7 @@
 //! A check whose prerequisite failed is skipped with the reason. With `--only`, prerequisites
 //! still run (their data is needed) but only the chosen checks are reported.
 //!
-//! Everything network-bound runs on one current-thread tokio runtime built here and nowhere
-//! else: `ccgw key`'s cache-hit path never pays for it.
+//! The checks run on `transport::runtime`.
 
 mod checks;
 pub mod report;
@@ -195,19 +194,14 @@ pub fn run(config_path: &ConfigPath, profile_flag: Option<&str>, opts: &Options)
                 }
             }
         }
-        Some(input) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            match rt {
-                Ok(rt) => rt.block_on(run_async(&input, &wanted, &mut runner)),
-                Err(e) => runner.record(
-                    CheckId::Network,
-                    Outcome::fail(format!("could not start the async runtime: {e}"), "retry"),
-                    Duration::ZERO,
-                ),
-            }
-        }
+        Some(input) => match crate::transport::runtime() {
+            Ok(rt) => rt.block_on(run_async(&input, &wanted, &mut runner)),
+            Err(e) => runner.record(
+                CheckId::Network,
+                Outcome::fail(format!("{e:#}"), "retry"),
+                Duration::ZERO,
+            ),
+        },
     }
     runner.results.sort_by_key(|r| {
         CheckId::ALL

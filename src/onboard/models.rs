@@ -15,10 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 /// yet), and its bounded read of the answer.
 pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
     let url = format!("{}/v1/models", base.trim_end_matches('/'));
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let Ok(rt) = crate::transport::runtime() else {
         return Vec::new();
     };
     rt.block_on(async {
