@@ -12,5 +12,5 @@ mod client;
 mod headers;
 
 pub use answer::{Answer, Problem, describe, http_date, one_line};
-pub use client::Client;
+pub use client::{Client, TlsSetup};
 pub use headers::{Auth, CLAUDE_CODE_BETAS, claude_headers};
