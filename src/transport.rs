@@ -1,8 +1,8 @@
-//! HTTP to servers ccgw does not control (the gateway in `doctor`, Vault in the key source): the
-//! one client setup (TLS as Claude Code trusts it, deadlines), the one bounded body reader, and
-//! what kind of failure a transport error is (refused, DNS, timeout, an untrusted or wrong
-//! certificate, a port that does not speak TLS), read from the error's text; and the async
-//! runtime that I/O runs on.
+//! HTTP to servers ccgw does not control (the gateway, through `gateway`; Vault, in the key
+//! source): the one client setup (TLS as Claude Code trusts it, deadlines), the one bounded
+//! body reader, and what kind of failure a transport error is (refused, DNS, timeout, an
+//! untrusted or wrong certificate, a port that does not speak TLS), read from the error's
+//! text; and the async runtime that I/O runs on.
 
 pub mod tls;
 

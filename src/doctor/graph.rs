@@ -129,21 +129,35 @@ fn step<'a>(nodes: &mut [Node<'a>], checks: &'a impl Checks, cx: &mut Context<'_
     let mut moved = false;
     for i in 0..nodes.len() {
         let id = nodes[i].id;
-        let next = match &mut nodes[i].state {
-            State::Waiting => start(nodes, id, checks),
-            State::Running(check, started) => match check.as_mut().poll(cx) {
-                Poll::Ready(outcome) => Some(State::Ran(outcome, started.elapsed())),
-                Poll::Pending => None,
+        // Taken out while it moves on: a check is never its own prerequisite, so what
+        // `start` and `finished` read of the others is whole.
+        let (next, now) = match std::mem::replace(&mut nodes[i].state, State::Waiting) {
+            State::Waiting => match start(nodes, id, checks) {
+                Some(next) => (next, true),
+                None => (State::Waiting, false),
             },
-            State::Ran(..) => finish(nodes, i, checks),
-            State::Done { .. } => None,
+            State::Running(mut check, started) => match check.as_mut().poll(cx) {
+                Poll::Ready(outcome) => (State::Ran(outcome, started.elapsed()), true),
+                Poll::Pending => (State::Running(check, started), false),
+            },
+            State::Ran(outcome, took) if can_finish(nodes, id) => {
+                let outcome = checks.finish(id, outcome);
+                let cause = outcome.failed().then_some(id);
+                (done(id, outcome, took, cause), true)
+            }
+            other @ (State::Ran(..) | State::Done { .. }) => (other, false),
         };
-        if let Some(next) = next {
-            nodes[i].state = next;
-            moved = true;
-        }
+        nodes[i].state = next;
+        moved |= now;
     }
     moved
+}
+
+/// Whether a check that ran may have its verdict: what it finishes after has finished.
+fn can_finish(nodes: &[Node<'_>], id: CheckId) -> bool {
+    id.finishes_after()
+        .iter()
+        .all(|a| finished(nodes, *a).is_some())
 }
 
 /// A waiting check once its prerequisites have finished: not applicable, skipped by the skip
@@ -162,24 +176,6 @@ fn start<'a>(nodes: &[Node<'a>], id: CheckId, checks: &'a impl Checks) -> Option
     } else {
         State::Running(checks.run(id), Instant::now())
     })
-}
-
-/// A check that ran, once what it finishes after has finished: its verdict.
-fn finish<'a>(nodes: &mut [Node<'a>], i: usize, checks: &impl Checks) -> Option<State<'a>> {
-    let id = nodes[i].id;
-    if id
-        .finishes_after()
-        .iter()
-        .any(|a| finished(nodes, *a).is_none())
-    {
-        return None;
-    }
-    let State::Ran(outcome, took) = std::mem::replace(&mut nodes[i].state, State::Waiting) else {
-        unreachable!("only a check that ran is finished");
-    };
-    let outcome = checks.finish(id, outcome);
-    let cause = outcome.failed().then_some(id);
-    Some(done(id, outcome, took, cause))
 }
 
 fn done<'a>(id: CheckId, outcome: Outcome, took: Duration, cause: Option<CheckId>) -> State<'a> {
