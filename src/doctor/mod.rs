@@ -162,7 +162,7 @@ impl Outcome {
         }
     }
 
-    /// Failed: dependants skip.
+    /// Did not pass (failed, or skipped): the checks that need it are skipped (`graph`).
     pub fn failed(&self) -> bool {
         matches!(self.status, Status::Fail | Status::Skip)
     }
