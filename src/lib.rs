@@ -13,6 +13,7 @@ mod error;
 mod fsutil;
 #[cfg(fuzzing)]
 pub mod fuzz_api;
+mod gateway;
 mod key;
 mod onboard;
 mod plan;

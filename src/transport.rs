@@ -1,17 +1,30 @@
-//! HTTP to servers ccgw does not control (the gateway in `doctor`, Vault in the key source): the
-//! one client setup (TLS as Claude Code trusts it, deadlines), the one bounded body reader, and
-//! what kind of failure a transport error is (refused, DNS, timeout, an untrusted or wrong
-//! certificate, a port that does not speak TLS), read from the error's text.
+//! HTTP to servers ccgw does not control (the gateway, through `gateway`; Vault, in the key
+//! source): the one client setup (TLS as Claude Code trusts it, deadlines), the one bounded
+//! body reader, and what kind of failure a transport error is (refused, DNS, timeout, an
+//! untrusted or wrong certificate, a port that does not speak TLS), read from the error's
+//! text; and the async runtime that I/O runs on.
 
 pub mod tls;
 
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 /// The most of a response body ccgw reads: every answer it needs is a few KiB. More is an
 /// error, not a truncation, so that a hostile or broken server costs a bounded amount of memory.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 /// `BODY_LIMIT` for messages.
 pub const BODY_LIMIT_TEXT: &str = "1 MiB";
+
+/// The async runtime for a command that talks to a server: a current-thread tokio runtime,
+/// built by this function and only when a server must be asked (`doctor`, the wizard's model
+/// list, a Vault fetch on a cache miss), so that `ccgw key`'s cache-hit path never pays for one.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}
 
 /// A reqwest client builder with `tls` (from `tls::client_config`) and `timeout` as the
 /// deadline of the connect and of the whole request, body included (reqwest's total timeout).

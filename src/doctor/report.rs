@@ -60,7 +60,12 @@ impl Report {
             .as_deref()
             .map_or("no profile".to_owned(), |p| format!("profile `{p}`"));
         let _ = writeln!(out, "ccgw doctor: {who}");
-        let width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.id.as_str().len())
+            .max()
+            .unwrap_or(0);
         for c in &self.checks {
             let (mark, code) = match c.status {
                 Status::Pass => ("✓", "32"),
@@ -72,7 +77,7 @@ impl Report {
                 out,
                 "{} {:<width$}  {} ({} ms)",
                 paint(code, mark),
-                c.id,
+                c.id.as_str(),
                 c.summary,
                 c.duration_ms
             );
@@ -97,8 +102,9 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::CheckId;
 
-    fn result(id: &'static str, status: Status, hint: Option<&str>) -> CheckResult {
+    fn result(id: CheckId, status: Status, hint: Option<&str>) -> CheckResult {
         CheckResult {
             id,
             status,
@@ -112,10 +118,10 @@ mod tests {
         Report::new(
             Some("work".into()),
             vec![
-                result("config", Status::Pass, None),
-                result("auth", Status::Fail, Some("fix it\nor this")),
-                result("models", Status::Skip, None),
-                result("key", Status::Warn, Some("slow")),
+                result(CheckId::Config, Status::Pass, None),
+                result(CheckId::Auth, Status::Fail, Some("fix it\nor this")),
+                result(CheckId::Models, Status::Skip, None),
+                result(CheckId::Key, Status::Warn, Some("slow")),
             ],
         )
     }
@@ -125,7 +131,7 @@ mod tests {
         let r = report();
         assert_eq!((r.passed, r.warnings, r.failed, r.skipped()), (1, 1, 1, 1));
         assert_eq!(r.exit_code(false), 1);
-        let ok = Report::new(None, vec![result("key", Status::Warn, Some("h"))]);
+        let ok = Report::new(None, vec![result(CheckId::Key, Status::Warn, Some("h"))]);
         assert_eq!(ok.exit_code(false), 0);
         assert_eq!(ok.exit_code(true), 1);
     }

@@ -1,7 +1,7 @@
 //! The `vault` source: a KV v1/v2 secret from HashiCorp Vault or OpenBao (same API), over a
 //! small HTTP client of ccgw's own (see `Vault`).
 //!
-//! This is the only place ccgw starts an async runtime, and only on a cache miss. Every request
+//! It runs only on a cache miss, on `transport::runtime`. Every request
 //! has a deadline over its whole answer and a bounded body, so a dead or hostile Vault costs a
 //! one-line error, not a hang or gigabytes of memory. A token from a login
 //! (approle, kubernetes, jwt, userpass) is cached for its lease in a second cache entry, so a
@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::config::{VaultAuth, VaultSource};
 use crate::error;
@@ -71,11 +71,7 @@ impl Target {
 /// Fetch the key of profile `name`.
 pub fn fetch(name: &str, src: &VaultSource) -> Result<Fetched> {
     let target = Target::new(src)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
-    rt.block_on(fetch_async(name, src, &target))
+    transport::runtime()?.block_on(fetch_async(name, src, &target))
 }
 
 async fn fetch_async(name: &str, src: &VaultSource, target: &Target) -> Result<Fetched> {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::config::{KeySource, Profile};
-use crate::doctor::http::{self, Auth};
+use crate::config::{KeySource, Mode, Profile};
+use crate::gateway::{self, Auth, Client};
 use crate::secret_input::NewSecret;
 
 /// How long the wizard waits for the gateway: a prompt should not hang on a dead address.
@@ -18,9 +18,12 @@ pub fn offer(name: &str, profile: &Profile, typed: Option<&NewSecret>) -> Vec<St
         program: String::new(),
         config: None,
     };
-    let base = crate::plan::plan(name, profile, &helper)
-        .get("ANTHROPIC_BASE_URL")
-        .map_or_else(|| profile.gateway_base().to_owned(), str::to_owned);
+    // The Anthropic-shaped route Claude Code calls; the pass-through modes list at the gateway.
+    let route = crate::plan::plan(name, profile, &helper).route;
+    let base = match route.mode {
+        Mode::Unified | Mode::Anthropic => route.base_url,
+        Mode::Bedrock | Mode::Vertex => profile.gateway_base().to_owned(),
+    };
     let key = match (typed, &profile.key) {
         (Some(s), KeySource::Keyring(_)) => Some(s.0.clone()),
         (_, KeySource::Keyring(_)) => None,
@@ -31,18 +34,16 @@ pub fn offer(name: &str, profile: &Profile, typed: Option<&NewSecret>) -> Vec<St
 }
 
 /// The model ids `base` lists, in its order; empty when it is unreachable or says nothing
-/// usable. The request is the doctor's: its TLS setup and the headers Claude Code sends,
-/// the key as both `x-api-key` and a bearer token (or none when there is no key yet).
+/// usable. The request is the doctor's (`crate::gateway`): its TLS setup, the headers Claude
+/// Code sends, the key as both `x-api-key` and a bearer token (or none when there is no key
+/// yet), and its bounded read of the answer.
 pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
     let url = format!("{}/v1/models", base.trim_end_matches('/'));
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let Ok(rt) = crate::transport::runtime() else {
         return Vec::new();
     };
     rt.block_on(async {
-        let Ok((client, _)) = http::client(profile, TIMEOUT) else {
+        let Ok((client, _)) = Client::new(profile, TIMEOUT) else {
             return Vec::new();
         };
         let auth = if key.is_some() {
@@ -50,13 +51,9 @@ pub fn list(base: &str, profile: &Profile, key: Option<&str>) -> Vec<String> {
         } else {
             Auth::None
         };
-        let headers = http::claude_headers(profile, auth, key.unwrap_or_default(), false);
-        let send = client.get(&url).headers(headers).timeout(TIMEOUT).send();
-        match send.await {
-            Ok(resp) if resp.status().is_success() => match resp.json().await {
-                Ok(body) => ids(&body),
-                Err(_) => Vec::new(),
-            },
+        let headers = gateway::claude_headers(profile, auth, key.unwrap_or_default(), false);
+        match client.send(client.get(&url).headers(headers)).await {
+            Ok(answer) if answer.is_success() => answer.json().map_or_else(Vec::new, |b| ids(&b)),
             _ => Vec::new(),
         }
     })

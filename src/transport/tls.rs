@@ -1,6 +1,6 @@
-//! The one TLS configuration for servers ccgw talks to (the gateway in `doctor`, Vault): the
-//! system's roots plus the profile's CA files, as Claude Code (Node with `NODE_EXTRA_CA_CERTS`)
-//! and curl trust them.
+//! The one TLS configuration for servers ccgw talks to (the gateway, through `gateway`;
+//! Vault): the system's roots plus the profile's CA files, as Claude Code (Node with
+//! `NODE_EXTRA_CA_CERTS`) and curl trust them.
 //!
 //! One difference between those and plain webpki is bridged here: OpenSSL trusts a server
 //! certificate that is itself in the trust store even when it says `CA:TRUE` (what

@@ -8,11 +8,10 @@
 //! `premium_user`, 500 without prisma).
 
 use crate::config::Mode;
-use crate::doctor::checks::ask;
+use crate::doctor::Outcome;
+use crate::doctor::checks::Wire;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::http::{self, Answer, Auth, Http, Problem};
-use crate::doctor::{Input, Outcome};
-use crate::redact::Scrubber;
+use crate::gateway::{Answer, Auth, Problem};
 
 /// How Claude Code sends the helper's key in `mode`.
 pub fn mode_auth(mode: Mode) -> Auth {
@@ -22,16 +21,12 @@ pub fn mode_auth(mode: Mode) -> Auth {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let input = w.input;
     let url = format!("{}/v1/models", input.profile.gateway_base());
     let probe = |auth: Auth| {
-        let req = http.client.get(&url).headers(http::claude_headers(
-            &input.profile,
-            auth,
-            &secret.key,
-            false,
-        ));
-        ask(http, scrub, req)
+        let headers = w.claude_headers(auth, &secret.key, false);
+        w.ask(w.client.get(&url).headers(headers))
     };
     let sent = mode_auth(input.profile.mode);
     let (both, bearer, x_api_key, none) = tokio::join!(
@@ -235,6 +230,16 @@ mod tests {
         }
     }
 
+    /// Every key header refused with `status` and `body`; no key at all gets LiteLLM's 401.
+    fn refused(status: u16, body: &str) -> Probes {
+        Probes {
+            as_sent: ans(status, body),
+            bearer: ans(status, body),
+            x_api_key: ans(status, body),
+            none: ans(401, NO_KEY),
+        }
+    }
+
     #[test]
     fn litellm_with_the_master_key_passes() {
         let o = judge("w", Mode::Unified, &probes(200, 200, 200, 401));
@@ -255,13 +260,7 @@ mod tests {
 
     #[test]
     fn a_wrong_key_on_litellm_names_the_master_key() {
-        let p = Probes {
-            as_sent: ans(400, NO_DB),
-            bearer: ans(400, NO_DB),
-            x_api_key: ans(400, NO_DB),
-            none: ans(401, NO_KEY),
-        };
-        let o = judge("w", Mode::Unified, &p);
+        let o = judge("w", Mode::Unified, &refused(400, NO_DB));
         assert_eq!(o.status, Status::Fail);
         assert!(o.hint.unwrap().contains("master key"));
     }
@@ -280,14 +279,8 @@ mod tests {
     #[test]
     fn premium_user_and_no_retry() {
         let premium = r#"{"error":{"message":"JWT Auth is an enterprise only feature.","type":"auth_error","param":"premium_user","code":"403"}}"#;
-        let p = Probes {
-            as_sent: ans(403, premium),
-            bearer: ans(403, premium),
-            x_api_key: ans(403, premium),
-            none: ans(401, NO_KEY),
-        };
         assert!(
-            judge("w", Mode::Unified, &p)
+            judge("w", Mode::Unified, &refused(403, premium))
                 .hint
                 .unwrap()
                 .contains("LITELLM_LICENSE")

@@ -3,25 +3,22 @@
 //! `"I'm alive!"` or an `x-litellm-version` header; anything else is "some Anthropic-compatible
 //! gateway", for which a 404 on the health route is fine.
 
-use crate::doctor::checks::ask;
-use crate::doctor::http::{Answer, Http};
-use crate::doctor::{Input, Outcome};
-use crate::redact::Scrubber;
+use crate::doctor::Outcome;
+use crate::doctor::checks::{Wire, failed};
+use crate::gateway::Answer;
 
 /// LiteLLM releases published with credential-stealing malware (BerriAI/litellm#24518).
 const COMPROMISED: [&str; 2] = ["1.82.7", "1.82.8"];
 
-pub async fn check(input: &Input, http: &Http, scrub: &Scrubber) -> Outcome {
-    let base = input.profile.gateway_base();
-    let live = match ask(
-        http,
-        scrub,
-        http.client.get(format!("{base}/health/liveliness")),
-    )
-    .await
+pub async fn check(w: &Wire<'_>) -> Outcome {
+    let base = w.input.profile.gateway_base();
+    let scrub = &w.scrub;
+    let live = match w
+        .ask(w.client.get(format!("{base}/health/liveliness")))
+        .await
     {
         Ok(a) => a,
-        Err(p) => return Outcome::fail(format!("/health/liveliness: {}", p.summary()), p.hint()),
+        Err(p) => return failed("/health/liveliness", &p),
     };
     // Server text: bounded and terminal-safe before it is quoted.
     let version = live.header("x-litellm-version").map(|v| scrub.scrub(v));
@@ -37,7 +34,7 @@ pub async fn check(input: &Input, http: &Http, scrub: &Scrubber) -> Outcome {
     }
     let litellm = version.is_some() || is_alive_body(&live);
     match live.status {
-        200..=299 if litellm => readiness(http, scrub, base, version.as_deref()).await,
+        200..=299 if litellm => readiness(w, base, version.as_deref()).await,
         200..=299 => Outcome::pass(
             "some Anthropic-compatible gateway (not LiteLLM); /health/liveliness answers",
         ),
@@ -72,22 +69,14 @@ fn is_alive_body(a: &Answer) -> bool {
     body == "\"I'm alive!\"" || body == "I'm alive!"
 }
 
-async fn readiness(http: &Http, scrub: &Scrubber, base: &str, version: Option<&str>) -> Outcome {
+async fn readiness(w: &Wire<'_>, base: &str, version: Option<&str>) -> Outcome {
     let name = version.map_or("LiteLLM".to_owned(), |v| format!("LiteLLM {v}"));
-    let ready = match ask(
-        http,
-        scrub,
-        http.client.get(format!("{base}/health/readiness")),
-    )
-    .await
+    let ready = match w
+        .ask(w.client.get(format!("{base}/health/readiness")))
+        .await
     {
         Ok(a) => a,
-        Err(p) => {
-            return Outcome::fail(
-                format!("{name} is alive, but /health/readiness: {}", p.summary()),
-                p.hint(),
-            );
-        }
+        Err(p) => return failed(&format!("{name} is alive, but /health/readiness"), &p),
     };
     let json = ready.json();
     let status = json
@@ -99,7 +88,7 @@ async fn readiness(http: &Http, scrub: &Scrubber, base: &str, version: Option<&s
         .as_ref()
         .and_then(|j| j.get("db"))
         .and_then(|s| s.as_str())
-        .map(|d| format!(" (db: {})", scrub.scrub(d)))
+        .map(|d| format!(" (db: {})", w.scrub.scrub(d)))
         .unwrap_or_default();
     if ready.is_success() && status == "healthy" {
         Outcome::pass(format!("{name}, alive and ready{db}"))

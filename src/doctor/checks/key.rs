@@ -3,10 +3,12 @@
 //! printed the way Claude Code ≥ 2.1.227 does (one printable-ASCII token, ≤ 16384 chars).
 //! For a JWT: expiry against the helper TTL, and this clock against the gateway's `Date`.
 //!
-//! The key never leaves this module except as `first4…last4`.
+//! The key is shown only as `first4…last4`; it leaves this module only in `Secret`, for the
+//! checks that send it.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::doctor::{Input, Outcome, Status};
@@ -14,8 +16,6 @@ use crate::doctor::{Input, Outcome, Status};
 use crate::key::key_problem;
 use crate::redact::mask;
 
-/// Claude Code's default helper TTL when `CLAUDE_CODE_API_KEY_HELPER_TTL_MS` is unset.
-const DEFAULT_TTL_MS: u64 = 300_000;
 /// A helper slower than this delays Claude Code's first request noticeably.
 const SLOW: Duration = Duration::from_secs(2);
 /// Clock skew the gateway may tolerate for `iat`/`exp`.
@@ -77,31 +77,8 @@ fn run_helper(cmd: &str, vars: &[(String, String)], bound: Duration) -> Run {
     let start = Instant::now();
     // Drain both pipes on their own threads so that a chatty helper cannot block on a full pipe;
     // a background grandchild may keep them open, so collect with a deadline, never a join.
-    let drain = |pipe: Option<Box<dyn Read + Send>>, limit: u64| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(limit).read_to_end(&mut b);
-            }
-            let _ = tx.send(b);
-        });
-        rx
-    };
-    let out_rx = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        1 << 20,
-    );
-    let err_rx = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        1 << 16,
-    );
+    let out_rx = drain(child.stdout.take(), 1 << 20);
+    let err_rx = drain(child.stderr.take(), 1 << 16);
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
@@ -127,6 +104,19 @@ fn run_helper(cmd: &str, vars: &[(String, String)], bound: Duration) -> Run {
             .unwrap_or_default(),
         took,
     }
+}
+
+/// Read at most `limit` bytes of `pipe` on a thread of its own; the bytes arrive on the channel.
+fn drain(pipe: Option<impl Read + Send + 'static>, limit: u64) -> Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        if let Some(p) = pipe {
+            let _ = p.take(limit).read_to_end(&mut b);
+        }
+        let _ = tx.send(b);
+    });
+    rx
 }
 
 fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
@@ -175,7 +165,7 @@ fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
             Outcome::fail(
                 format!(
                     "the apiKeyHelper exited {code}: {}",
-                    crate::doctor::http::one_line(last, 160)
+                    crate::gateway::one_line(last, 160)
                 ),
                 yourself,
             ),
@@ -229,11 +219,7 @@ pub fn finish(
     let Some(secret) = secret.filter(|s| s.is_jwt) else {
         return outcome;
     };
-    let ttl_ms = input
-        .plan
-        .get("CLAUDE_CODE_API_KEY_HELPER_TTL_MS")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_TTL_MS);
+    let ttl_ms = u64::try_from(input.plan.helper_ttl.as_millis()).unwrap_or(u64::MAX);
     jwt_findings(outcome, secret.exp, ttl_ms, SystemTime::now(), server_date)
 }
 

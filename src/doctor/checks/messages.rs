@@ -8,49 +8,34 @@
 
 use serde_json::json;
 
-use crate::config::Mode;
-use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::checks::models::{messages_base, profile_models};
-use crate::doctor::http::{self, Answer, CLAUDE_CODE_BETAS, Http};
+use crate::doctor::checks::models::{messages_base, model_or};
+use crate::doctor::checks::{Wire, failed, on_provider_route};
 use crate::doctor::{Input, Outcome, Status};
-use crate::redact::Scrubber;
+use crate::gateway::{Answer, CLAUDE_CODE_BETAS};
 
 /// Used when the profile names no model.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
 
 pub fn not_applicable(input: &Input) -> Option<Outcome> {
-    match input.profile.mode {
-        Mode::Bedrock | Mode::Vertex => Some(Outcome::skip(format!(
-            "skipped: in {} mode Claude Code calls the provider route (see passthrough)",
-            input.profile.mode.as_str()
-        ))),
-        _ => None,
-    }
+    on_provider_route(input, "Claude Code calls the provider route")
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
-    let model = profile_models(input)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let input = w.input;
+    let model = model_or(input, DEFAULT_MODEL);
     let base = messages_base(input);
-    let headers = http::claude_headers(
-        &input.profile,
-        mode_auth(input.profile.mode),
-        &secret.key,
-        true,
-    );
+    let headers = w.claude_headers(mode_auth(input.profile.mode), &secret.key, true);
     let body = json!({"model": model, "messages": [{"role": "user", "content": "ping"}]});
-    let req = http
+    let req = w
         .client
         .post(format!("{base}/v1/messages/count_tokens?beta=true"))
         .headers(headers.clone())
         .json(&body);
-    let counted = match ask(http, scrub, req).await {
+    let counted = match w.ask(req).await {
         Ok(a) => judge_count(&model, &a),
-        Err(p) => Outcome::fail(format!("count_tokens: {}", p.summary()), p.hint()),
+        Err(p) => failed("count_tokens", &p),
     };
     if !input.live || counted.status == Status::Fail {
         return counted;
@@ -61,14 +46,14 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber
         "stream": true,
         "messages": [{"role": "user", "content": "ping"}],
     });
-    let req = http
+    let req = w
         .client
         .post(format!("{base}/v1/messages?beta=true"))
         .headers(headers)
         .json(&body);
-    let live = match ask(http, scrub, req).await {
+    let live = match w.ask(req).await {
         Ok(a) => judge_stream(&a),
-        Err(p) => Outcome::fail(format!("streamed /v1/messages: {}", p.summary()), p.hint()),
+        Err(p) => failed("streamed /v1/messages", &p),
     };
     combine(counted, live)
 }

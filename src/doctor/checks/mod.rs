@@ -1,5 +1,7 @@
 //! One file per group of checks. Each check is a function from what it needs to an `Outcome`
-//! (plus, for the ones others depend on, the data they pass on).
+//! (plus, for the ones others depend on, the data they pass on). [`Table`] is what the graph
+//! runner calls: which function runs for each id, and where the data one check hands the
+//! next is kept.
 
 pub mod auth;
 pub mod config;
@@ -11,11 +13,182 @@ pub mod network;
 pub mod passthrough;
 pub mod settings;
 
+use std::cell::OnceCell;
+
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::doctor::Input;
-use crate::doctor::http::{self, Answer, Http, Problem};
+use crate::config::{ConfigPath, Mode};
+use crate::doctor::graph::{Checks, Running};
+use crate::doctor::{CheckId, Input, Options, Outcome};
+use crate::gateway::{Answer, Auth, Client, Problem};
 use crate::redact::{self, Scrubber};
+
+use key::Secret;
+use network::Reached;
+
+/// The checks as the runner calls them, and what they hand on. Each slot is written once, by
+/// the check named, when it passes; the runner starts a check only after its prerequisites
+/// passed, so a check finds their data here.
+pub struct Table<'a> {
+    config_path: &'a ConfigPath,
+    profile_flag: Option<&'a str>,
+    opts: &'a Options,
+    /// From `config`.
+    input: OnceCell<Input>,
+    /// From `key`.
+    secret: OnceCell<Secret>,
+    /// From `network`.
+    reached: OnceCell<Reached>,
+}
+
+impl<'a> Table<'a> {
+    pub fn new(
+        config_path: &'a ConfigPath,
+        profile_flag: Option<&'a str>,
+        opts: &'a Options,
+    ) -> Self {
+        Self {
+            config_path,
+            profile_flag,
+            opts,
+            input: OnceCell::new(),
+            secret: OnceCell::new(),
+            reached: OnceCell::new(),
+        }
+    }
+
+    /// The profile the doctor checked, once `config` has loaded it.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.input.get().map(|i| i.name.as_str())
+    }
+
+    /// Every secret sent so far (see [`sent_secrets`]).
+    pub fn sent_secrets(&self) -> Scrubber {
+        self.input.get().map_or_else(Scrubber::new, |input| {
+            sent_secrets(input, self.secret.get().map(|s| s.key.as_str()))
+        })
+    }
+
+    /// What a check that sends requests holds, once `network` has built the client.
+    fn wire(&self) -> Option<Wire<'_>> {
+        Some(Wire {
+            input: self.input.get()?,
+            client: &self.reached.get()?.client,
+            scrub: self.sent_secrets(),
+        })
+    }
+
+    /// `None`: a prerequisite's data is missing (which the runner rules out).
+    async fn check(&self, id: CheckId) -> Option<Outcome> {
+        let secret = || self.secret.get();
+        Some(match id {
+            CheckId::Config => {
+                let (outcome, input) =
+                    config::check(self.config_path, self.profile_flag, self.opts);
+                keep(&self.input, input);
+                outcome
+            }
+            CheckId::Settings => settings::check(self.input.get()?),
+            CheckId::Key => {
+                let (outcome, secret) = key::fetch(self.input.get()?).await;
+                keep(&self.secret, secret);
+                outcome
+            }
+            CheckId::Network => {
+                let (outcome, reached) = network::check(self.input.get()?).await;
+                keep(&self.reached, reached);
+                outcome
+            }
+            CheckId::Gateway => gateway::check(&self.wire()?).await,
+            CheckId::Auth => auth::check(&self.wire()?, secret()?).await,
+            CheckId::Models => models::check(&self.wire()?, secret()?).await,
+            CheckId::Messages => messages::check(&self.wire()?, secret()?).await,
+            CheckId::Passthrough => passthrough::check(&self.wire()?, secret()?).await,
+        })
+    }
+}
+
+fn keep<T>(slot: &OnceCell<T>, value: Option<T>) {
+    if let Some(value) = value {
+        // Each check runs once, so its slot is empty.
+        let _ = slot.set(value);
+    }
+}
+
+impl Checks for Table<'_> {
+    fn run(&self, id: CheckId) -> Running<'_> {
+        Box::pin(async move {
+            self.check(id)
+                .await
+                .unwrap_or_else(|| Outcome::skip("skipped"))
+        })
+    }
+
+    fn not_applicable(&self, id: CheckId) -> Option<Outcome> {
+        let input = self.input.get()?;
+        match id {
+            CheckId::Models => models::not_applicable(input),
+            CheckId::Messages => messages::not_applicable(input),
+            CheckId::Passthrough => passthrough::not_applicable(input),
+            _ => None,
+        }
+    }
+
+    fn finish(&self, id: CheckId, ran: Outcome) -> Outcome {
+        match (id, self.input.get()) {
+            (CheckId::Key, Some(input)) => {
+                let server_date = self.reached.get().and_then(|r| r.server_date);
+                key::finish(input, ran, self.secret.get(), server_date)
+            }
+            _ => ran,
+        }
+    }
+}
+
+/// What a check that talks to the gateway holds: the profile's input, the client the network
+/// check built, and every secret to take out of the answers.
+pub struct Wire<'a> {
+    pub input: &'a Input,
+    pub client: &'a Client,
+    pub scrub: Scrubber,
+}
+
+impl Wire<'_> {
+    /// `Client::send`, with every known secret taken out of what came back (body, header
+    /// values, the transport error) before any check reads it: a summary quotes only a cut
+    /// piece of a body, and a secret cut in half would no longer be recognised.
+    pub async fn ask(&self, req: reqwest::RequestBuilder) -> Result<Answer, Problem> {
+        match self.client.send(req).await {
+            Ok(answer) => Ok(scrubbed(&self.scrub, answer)),
+            Err(problem) => Err(Problem {
+                detail: self.scrub.remove_secrets(&problem.detail),
+                ..problem
+            }),
+        }
+    }
+
+    /// The headers Claude Code sends with this profile (see `gateway::claude_headers`).
+    pub fn claude_headers(&self, auth: Auth, key: &str, betas: bool) -> HeaderMap {
+        crate::gateway::claude_headers(&self.input.profile, auth, key, betas)
+    }
+}
+
+/// The skip of models and messages in Bedrock/Vertex mode, where `what` Claude Code does
+/// instead goes through the provider route, which the passthrough check exercises.
+pub fn on_provider_route(input: &Input, what: &str) -> Option<Outcome> {
+    match input.profile.mode {
+        Mode::Bedrock | Mode::Vertex => Some(Outcome::skip(format!(
+            "skipped: in {} mode {what} (see passthrough)",
+            input.profile.mode.as_str()
+        ))),
+        Mode::Unified | Mode::Anthropic => None,
+    }
+}
+
+/// A transport problem as a check's failure: `what` was asked, the problem says what to do.
+pub fn failed(what: &str, p: &Problem) -> Outcome {
+    Outcome::fail(format!("{what}: {}", p.summary()), p.hint())
+}
 
 /// Everything secret the doctor sends or hands on: the key, the values of credential headers,
 /// the secret parts of the plan's variables (the helper gets them in its environment). A
@@ -36,23 +209,6 @@ pub fn sent_secrets(input: &Input, key: Option<&str>) -> Scrubber {
         .chain(headers)
         .chain(vars)
         .fold(Scrubber::new(), Scrubber::with)
-}
-
-/// `http::send`, with every known secret taken out of what came back (body, header values,
-/// the transport error) before any check reads it: a summary quotes only a cut piece of a
-/// body, and a secret cut in half would no longer be recognised.
-pub async fn ask(
-    http: &Http,
-    scrub: &Scrubber,
-    req: reqwest::RequestBuilder,
-) -> Result<Answer, Problem> {
-    match http::send(http, req).await {
-        Ok(answer) => Ok(scrubbed(scrub, answer)),
-        Err(problem) => Err(Problem {
-            detail: scrub.remove_secrets(&problem.detail),
-            ..problem
-        }),
-    }
 }
 
 fn scrubbed(scrub: &Scrubber, answer: Answer) -> Answer {

@@ -4,13 +4,10 @@
 //! Unified and anthropic modes only: in Bedrock/Vertex mode the model id goes to the provider
 //! route, which the passthrough check exercises.
 
-use crate::config::Mode;
-use crate::doctor::checks::ask;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::http::{self, Http};
+use crate::doctor::checks::{Wire, failed, on_provider_route};
 use crate::doctor::{Input, Outcome};
-use crate::redact::Scrubber;
 
 /// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
 const ALIASES: [&str; 8] = [
@@ -25,13 +22,7 @@ const ALIASES: [&str; 8] = [
 ];
 
 pub fn not_applicable(input: &Input) -> Option<Outcome> {
-    match input.profile.mode {
-        Mode::Bedrock | Mode::Vertex => Some(Outcome::skip(format!(
-            "skipped: in {} mode the model id goes to the provider route (see passthrough)",
-            input.profile.mode.as_str()
-        ))),
-        _ => None,
-    }
+    on_provider_route(input, "the model id goes to the provider route")
 }
 
 /// The Messages-API base Claude Code uses (`ANTHROPIC_BASE_URL` from the plan).
@@ -60,17 +51,21 @@ pub fn profile_models(input: &Input) -> Vec<String> {
     out
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
+/// The first model the profile names, else `default` (Claude Code's own for the route).
+pub fn model_or(input: &Input, default: &str) -> String {
+    profile_models(input)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| default.to_owned())
+}
+
+pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let input = w.input;
     let url = format!("{}/v1/models", messages_base(input));
-    let req = http.client.get(&url).headers(http::claude_headers(
-        &input.profile,
-        mode_auth(input.profile.mode),
-        &secret.key,
-        false,
-    ));
-    let answer = match ask(http, scrub, req).await {
+    let headers = w.claude_headers(mode_auth(input.profile.mode), &secret.key, false);
+    let answer = match w.ask(w.client.get(&url).headers(headers)).await {
         Ok(a) => a,
-        Err(p) => return Outcome::fail(format!("GET /v1/models: {}", p.summary()), p.hint()),
+        Err(p) => return failed("GET /v1/models", &p),
     };
     if answer.status == 404 {
         return Outcome::warn(
@@ -97,7 +92,7 @@ pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber
         .filter_map(|m| {
             m.get("id")
                 .and_then(|i| i.as_str())
-                .map(|id| scrub.scrub(id))
+                .map(|id| w.scrub.scrub(id))
         })
         .collect();
     judge(&profile_models(input), &ids)

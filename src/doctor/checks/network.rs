@@ -11,15 +11,23 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::doctor::http::{self, Http, Problem};
+use crate::doctor::checks::failed;
 use crate::doctor::{Input, Outcome};
+use crate::gateway::{self, Client, Problem, TlsSetup};
 use crate::transport::{ProblemKind, classify};
 
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: u64 = 14;
 
-pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
-    let (client, tls) = match http::client(&input.profile, input.timeout) {
+/// What the network check hands on: the client every later check sends with, and the
+/// gateway's `Date` header (the key check compares this clock with it).
+pub struct Reached {
+    pub client: Client,
+    pub server_date: Option<SystemTime>,
+}
+
+pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
+    let (client, tls) = match Client::new(&input.profile, input.timeout) {
         Ok(c) => c,
         Err(e) => {
             return (
@@ -30,11 +38,6 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
                 None,
             );
         }
-    };
-    let mut http = Http {
-        client,
-        timeout: input.timeout,
-        server_date: None,
     };
     let Ok(url) = Url::parse(input.profile.gateway_base()) else {
         return (
@@ -58,54 +61,77 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
         ),
     };
     let what = if proxy.is_some() { "proxy" } else { "gateway" };
-    let host_bare = host.trim_matches(['[', ']']).to_owned();
+    let host = host.trim_matches(['[', ']']);
+    let reached = match resolve(host, port, input).await {
+        Ok(addrs) => connect(&addrs, input).await,
+        Err(p) => Err(p),
+    };
+    let addr = match reached {
+        Ok(addr) => addr,
+        Err(p) => return (failed(what, &p), None),
+    };
 
-    // DNS (an IP literal needs none).
-    let addrs: Vec<SocketAddr> = if let Ok(ip) = host_bare.parse::<std::net::IpAddr>() {
-        vec![SocketAddr::new(ip, port)]
-    } else {
-        match tokio::time::timeout(
-            input.timeout,
-            tokio::net::lookup_host((host_bare.as_str(), port)),
-        )
-        .await
-        {
+    // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
+    let resp = match client.get(url.clone()).timeout(input.timeout).send().await {
+        Ok(r) => r,
+        Err(e) => return (failed(what, &gateway::describe(&e)), None),
+    };
+    let expiry = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|i| i.peer_certificate())
+        .and_then(not_after);
+    let server_date = resp
+        .headers()
+        .get("date")
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| gateway::http_date(d.trim()));
+    let outcome = judge(addr, &url, proxy.as_ref(), &tls, expiry);
+    let reached = Reached {
+        client,
+        server_date,
+    };
+    (outcome, Some(reached))
+}
+
+/// DNS (an IP literal needs none), bounded by the step time limit.
+async fn resolve(host: &str, port: u16, input: &Input) -> Result<Vec<SocketAddr>, Problem> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> =
+        match tokio::time::timeout(input.timeout, tokio::net::lookup_host((host, port))).await {
             Ok(Ok(a)) => a.collect(),
             Ok(Err(e)) => {
-                let p = Problem {
+                return Err(Problem {
                     kind: ProblemKind::Dns,
-                    detail: format!("`{host_bare}`: {e}"),
-                };
-                return (fail_with(what, &p), None);
+                    detail: format!("`{host}`: {e}"),
+                });
             }
             Err(_) => {
-                let p = Problem {
+                return Err(Problem {
                     kind: ProblemKind::Timeout,
-                    detail: format!("resolving `{host_bare}`"),
-                };
-                return (fail_with(what, &p), None);
+                    detail: format!("resolving `{host}`"),
+                });
             }
-        }
-    };
-    if addrs.is_empty() {
-        let p = Problem {
-            kind: ProblemKind::Dns,
-            detail: format!("`{host_bare}` has no address"),
         };
-        return (fail_with(what, &p), None);
+    if addrs.is_empty() {
+        return Err(Problem {
+            kind: ProblemKind::Dns,
+            detail: format!("`{host}` has no address"),
+        });
     }
+    Ok(addrs)
+}
 
-    // TCP: the first address that accepts, within one time limit for all.
+/// TCP: the first address that accepts, within one time limit for all.
+async fn connect(addrs: &[SocketAddr], input: &Input) -> Result<SocketAddr, Problem> {
     let started = Instant::now();
     let mut last = None;
-    let mut connected = None;
     for addr in addrs.iter().take(4) {
         let left = input.timeout.saturating_sub(started.elapsed());
         match tokio::time::timeout(left, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Ok(_)) => {
-                connected = Some(*addr);
-                break;
-            }
+            Ok(Ok(_)) => return Ok(*addr),
             Ok(Err(e)) => {
                 last = Some(Problem {
                     kind: classify(&e.to_string()),
@@ -121,41 +147,23 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
             }
         }
     }
-    let Some(addr) = connected else {
-        let p = last.unwrap_or(Problem {
-            kind: ProblemKind::Other,
-            detail: "no address to connect to".into(),
-        });
-        return (fail_with(what, &p), None);
-    };
+    Err(last.unwrap_or(Problem {
+        kind: ProblemKind::Other,
+        detail: "no address to connect to".into(),
+    }))
+}
 
-    // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
-    let resp = match http
-        .client
-        .get(url.clone())
-        .timeout(input.timeout)
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let p = http::describe(&e);
-            return (fail_with(what, &p), None);
-        }
-    };
-    let expiry = resp
-        .extensions()
-        .get::<reqwest::tls::TlsInfo>()
-        .and_then(|i| i.peer_certificate())
-        .and_then(not_after);
-    http.server_date = resp
-        .headers()
-        .get("date")
-        .and_then(|d| d.to_str().ok())
-        .and_then(|d| http::httpdate_parse(d.trim()));
-
+/// The summary once the gateway answered: the address, what TLS was verified with and how
+/// long the certificate lasts (a warning when soon), the proxy.
+fn judge(
+    addr: SocketAddr,
+    url: &Url,
+    proxy: Option<&ProxyChoice>,
+    tls: &TlsSetup,
+    expiry: Option<SystemTime>,
+) -> Outcome {
     let mut parts = vec![format!("{addr} accepts connections")];
-    let via = match &proxy {
+    let via = match proxy {
         Some(p) => format!("via proxy {} (from {})", p.shown, p.var),
         None => "no proxy".to_owned(),
     };
@@ -186,15 +194,10 @@ pub async fn check(input: &Input) -> (Outcome, Option<Http>) {
     }
     parts.push(via);
     let summary = parts.join("; ");
-    let outcome = match warn {
+    match warn {
         Some((w, hint)) => Outcome::warn(format!("{summary}; {w}"), hint),
         None => Outcome::pass(summary),
-    };
-    (outcome, Some(http))
-}
-
-fn fail_with(what: &str, p: &Problem) -> Outcome {
-    Outcome::fail(format!("{what}: {}", p.summary()), p.hint())
+    }
 }
 
 /// The proxy reqwest will use for `url`.
@@ -354,13 +357,50 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_says_how_tls_was_verified_and_warns_before_expiry() {
+        let addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let http = Url::parse("http://127.0.0.1:4000").unwrap();
+        assert_eq!(
+            judge(addr, &http, None, &TlsSetup::default(), None),
+            Outcome::pass("127.0.0.1:4000 accepts connections; plain HTTP; no proxy")
+        );
+        let tls = TlsSetup {
+            extra_roots: vec!["tls.ca_file".into()],
+            client_cert: true,
+        };
+        let https = Url::parse("https://gw.example").unwrap();
+        let soon = SystemTime::now() + std::time::Duration::from_secs(3 * 86_400 + 3600);
+        let o = judge(addr, &https, None, &tls, Some(soon));
+        assert_eq!(o.status, crate::doctor::Status::Warn);
+        assert_eq!(
+            o.summary,
+            "127.0.0.1:4000 accepts connections; TLS verified with tls.ca_file, client certificate sent, certificate valid 3 more days; no proxy; the gateway's certificate expires in 3 days"
+        );
+        let proxy = proxy_for(&https, &env(&[("HTTPS_PROXY", "proxy:3128")]));
+        let later = SystemTime::now() + std::time::Duration::from_secs(90 * 86_400);
+        let o = judge(
+            addr,
+            &https,
+            proxy.as_ref(),
+            &TlsSetup::default(),
+            Some(later),
+        );
+        assert_eq!(o.status, crate::doctor::Status::Pass);
+        assert!(
+            o.summary
+                .ends_with("; via proxy http://proxy:3128 (from HTTPS_PROXY)"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
     fn reads_not_after_from_a_real_certificate() {
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
         params.not_after = rcgen::date_time_ymd(2031, 7, 9);
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let t = not_after(cert.der()).unwrap();
-        let want = http::unix_time(2031, 7, 9, 0, 0, 0).unwrap();
+        let want = crate::transport::tls::unix_time(2031, 7, 9, 0, 0, 0).unwrap();
         assert_eq!(t, want);
         assert!(not_after(b"\x30\x03\x02\x01\x01").is_none());
     }

@@ -14,12 +14,11 @@
 use serde_json::json;
 
 use crate::config::Mode;
-use crate::doctor::checks::ask;
 use crate::doctor::checks::key::Secret;
-use crate::doctor::checks::models::profile_models;
-use crate::doctor::http::{self, Answer, Auth, Http};
+use crate::doctor::checks::models::model_or;
+use crate::doctor::checks::{Wire, failed};
 use crate::doctor::{Input, Outcome, Status};
-use crate::redact::Scrubber;
+use crate::gateway::{self, Answer, Auth};
 
 /// Claude Code's default Sonnet ids per provider (v2.1.197), used when the profile names none.
 const BEDROCK_DEFAULT_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -35,19 +34,12 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     }
 }
 
-pub async fn check(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
-    match input.profile.mode {
-        Mode::Bedrock => bedrock(input, http, secret, scrub).await,
-        Mode::Vertex => vertex(input, http, secret, scrub).await,
+pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    match w.input.profile.mode {
+        Mode::Bedrock => bedrock(w, secret).await,
+        Mode::Vertex => vertex(w, secret).await,
         _ => Outcome::skip("skipped"),
     }
-}
-
-fn model_or(input: &Input, default: &str) -> String {
-    profile_models(input)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| default.to_owned())
 }
 
 /// Percent-encode a path segment the way Claude Code's SDKs put a model id in a path: `/` (in
@@ -64,47 +56,61 @@ fn segment(s: &str) -> String {
     out
 }
 
-async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
-    let base = input.plan.get("ANTHROPIC_BEDROCK_BASE_URL").map_or_else(
-        || format!("{}/bedrock", input.profile.gateway_base()),
-        str::to_owned,
-    );
-    let base = base.trim_end_matches('/');
-    // Exactly what Claude Code sends first: no credential, no custom headers.
-    let profiles_req = http
-        .client
-        .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
-        .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
-    let profiles = match ask(http, scrub, profiles_req).await {
-        Ok(a) => a,
-        Err(p) => {
-            return Outcome::fail(
-                format!("GET …/bedrock/inference-profiles: {}", p.summary()),
-                p.hint(),
-            );
-        }
-    };
-    let profiles_refused = matches!(profiles.status, 401 | 403);
-    let model = model_or(input, BEDROCK_DEFAULT_MODEL);
+/// The provider route's base, as the plan says Claude Code calls it.
+fn route_base(input: &Input) -> String {
+    input.plan.route.base_url.trim_end_matches('/').to_owned()
+}
+
+/// A one-token message to a provider route, as that provider's SDK in Claude Code sends it.
+struct Ping<'a> {
+    /// Names the request in the summary.
+    what: &'static str,
+    url: String,
+    model: &'a str,
+    anthropic_version: &'static str,
+    betas: bool,
+}
+
+/// Send `ping` with the key as Bearer only (how Claude Code sends it in these modes) and judge
+/// what the route answers.
+async fn send(w: &Wire<'_>, secret: &Secret, ping: Ping<'_>) -> Outcome {
     let body = json!({
-        "anthropic_version": "bedrock-2023-05-31",
+        "anthropic_version": ping.anthropic_version,
         "max_tokens": 1,
         "messages": [{"role": "user", "content": "ping"}],
     });
-    let req = http
+    let req = w
         .client
-        .post(format!("{base}/model/{}/invoke", segment(&model)))
-        .headers(http::claude_headers(
-            &input.profile,
-            Auth::Bearer,
-            &secret.key,
-            false,
-        ))
+        .post(ping.url)
+        .headers(w.claude_headers(Auth::Bearer, &secret.key, ping.betas))
         .json(&body);
-    let invoke = match ask(http, scrub, req).await {
-        Ok(a) => judge_route("bedrock invoke", &model, &a),
-        Err(p) => Outcome::fail(format!("bedrock invoke: {}", p.summary()), p.hint()),
+    match w.ask(req).await {
+        Ok(a) => judge_route(ping.what, ping.model, &a),
+        Err(p) => failed(ping.what, &p),
+    }
+}
+
+async fn bedrock(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let base = route_base(w.input);
+    // Exactly what Claude Code sends first: no credential, no custom headers.
+    let profiles_req = w
+        .client
+        .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
+        .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
+    let profiles = match w.ask(profiles_req).await {
+        Ok(a) => a,
+        Err(p) => return failed("GET …/bedrock/inference-profiles", &p),
     };
+    let profiles_refused = matches!(profiles.status, 401 | 403);
+    let model = model_or(w.input, BEDROCK_DEFAULT_MODEL);
+    let ping = Ping {
+        what: "bedrock invoke",
+        url: format!("{base}/model/{}/invoke", segment(&model)),
+        model: &model,
+        anthropic_version: "bedrock-2023-05-31",
+        betas: false,
+    };
+    let invoke = send(w, secret, ping).await;
     // Measured with Claude Code 2.1.197: after a 401 on this unauthenticated GET it goes on to
     // the invoke route with its built-in model IDs, so a refusal here costs model discovery, not
     // the session — a warning, unless the invoke route itself fails.
@@ -129,43 +135,28 @@ async fn bedrock(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) 
     }
 }
 
-async fn vertex(input: &Input, http: &Http, secret: &Secret, scrub: &Scrubber) -> Outcome {
-    let base = input.plan.get("ANTHROPIC_VERTEX_BASE_URL").map_or_else(
-        || format!("{}/vertex_ai/v1", input.profile.gateway_base()),
-        str::to_owned,
-    );
+async fn vertex(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let input = w.input;
+    let base = route_base(input);
     let project = input.plan.get("ANTHROPIC_VERTEX_PROJECT_ID").unwrap_or("");
     let region = input
         .plan
         .get("CLOUD_ML_REGION")
         .unwrap_or(crate::config::DEFAULT_VERTEX_REGION);
     let model = model_or(input, VERTEX_DEFAULT_MODEL);
-    let url = format!(
-        "{}/projects/{}/locations/{}/publishers/anthropic/models/{}:rawPredict",
-        base.trim_end_matches('/'),
-        segment(project),
-        segment(region),
-        segment(&model)
-    );
-    let body = json!({
-        "anthropic_version": "vertex-2023-10-16",
-        "max_tokens": 1,
-        "messages": [{"role": "user", "content": "ping"}],
-    });
-    let req = http
-        .client
-        .post(url)
-        .headers(http::claude_headers(
-            &input.profile,
-            Auth::Bearer,
-            &secret.key,
-            true,
-        ))
-        .json(&body);
-    match ask(http, scrub, req).await {
-        Ok(a) => judge_route("vertex rawPredict", &model, &a),
-        Err(p) => Outcome::fail(format!("vertex rawPredict: {}", p.summary()), p.hint()),
-    }
+    let ping = Ping {
+        what: "vertex rawPredict",
+        url: format!(
+            "{base}/projects/{}/locations/{}/publishers/anthropic/models/{}:rawPredict",
+            segment(project),
+            segment(region),
+            segment(&model)
+        ),
+        model: &model,
+        anthropic_version: "vertex-2023-10-16",
+        betas: true,
+    };
+    send(w, secret, ping).await
 }
 
 /// Words in a refusal that come from the provider side (or the gateway's missing provider
@@ -223,7 +214,7 @@ fn judge_route(what: &str, model: &str, a: &Answer) -> Outcome {
         )),
     };
     if o.status == Status::Pass && o.summary.len() > 220 {
-        o.summary = http::one_line(&o.summary, 220);
+        o.summary = gateway::one_line(&o.summary, 220);
     }
     o
 }

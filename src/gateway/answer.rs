@@ -1,158 +1,12 @@
-//! The doctor's HTTP side: one `reqwest` client configured the way Claude Code's TLS would be
-//! (profile CA file, `NODE_EXTRA_CA_CERTS`, client certificate, env proxies), the headers Claude
-//! Code sends, and plain-language descriptions of transport errors.
+//! What came back from a gateway: an answer (status, headers, a bounded body) or a transport
+//! problem described for a human, with what to do about it.
 
 use std::error::Error as _;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use anyhow::{Context, Result};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 
-use crate::config::Profile;
-use crate::transport::{self, BodyError, ProblemKind, classify, tls};
-
-/// `anthropic-version` every Claude Code request carries.
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
-
-/// The `anthropic-beta` list Claude Code 2.1.197 sends on unified requests, verbatim
-/// (measured; shared/reference/claude-code-wire.md).
-pub const CLAUDE_CODE_BETAS: &str = "claude-code-20250219,context-1m-2025-08-07,interleaved-thinking-2025-05-14,thinking-token-count-2026-05-13,context-management-2025-06-27,prompt-caching-scope-2026-01-05,mid-conversation-system-2026-04-07,effort-2025-11-24";
-
-/// Claude Code's user agent, marked so that gateway logs can tell the doctor apart.
-pub const USER_AGENT: &str = "claude-cli/2.1.197 (external, cli; ccgw-doctor)";
-
-/// The client and the per-step time limit; `server_date` is the gateway's `Date` header as
-/// seen by the network check (for clock skew).
-pub struct Http {
-    pub client: reqwest::Client,
-    pub timeout: Duration,
-    pub server_date: Option<SystemTime>,
-}
-
-/// What the client was configured with, for the network summary.
-#[derive(Debug, Default)]
-pub struct TlsSetup {
-    pub extra_roots: Vec<String>,
-    pub client_cert: bool,
-}
-
-/// Build the client: redirects off (Claude Code's model discovery refuses them, and a redirect
-/// is a finding), env proxies as reqwest reads them, extra roots merged with the system's (the
-/// one TLS setup of `transport::tls`, shared with the vault source).
-pub fn client(profile: &Profile, timeout: Duration) -> Result<(reqwest::Client, TlsSetup)> {
-    let mut setup = TlsSetup::default();
-    let tls = profile.tls.clone().unwrap_or_default();
-    let mut roots = Vec::new();
-    if let Some(ca) = &tls.ca_file {
-        roots.extend(tls::read_pem_certs(ca, "tls.ca_file")?);
-        setup.extra_roots.push("tls.ca_file".into());
-    }
-    // Claude Code (Node) adds NODE_EXTRA_CA_CERTS to its roots; the plan sets it from
-    // tls.ca_file, but a user may also export it.
-    if let Some(extra) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|v| !v.is_empty()) {
-        let path = Path::new(&extra);
-        if tls.ca_file.as_deref() != Some(path) {
-            roots.extend(tls::read_pem_certs(path, "NODE_EXTRA_CA_CERTS")?);
-            setup.extra_roots.push("NODE_EXTRA_CA_CERTS".into());
-        }
-    }
-    let cert = tls
-        .client_cert
-        .clone()
-        .or_else(|| std::env::var_os("CLAUDE_CODE_CLIENT_CERT").map(Into::into));
-    let key = tls
-        .client_key
-        .clone()
-        .or_else(|| std::env::var_os("CLAUDE_CODE_CLIENT_KEY").map(Into::into));
-    let identity = match (cert, key) {
-        (Some(cert), Some(key)) => {
-            setup.client_cert = true;
-            Some(tls::read_identity(&cert, &key)?)
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            anyhow::bail!("a client certificate needs both `tls.client_cert` and `tls.client_key`")
-        }
-        (None, None) => None,
-    };
-    let config = tls::client_config(roots, identity)?;
-    let client = transport::client_builder(config, timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .tls_info(true)
-        .user_agent(USER_AGENT)
-        .build()
-        .context("could not build the HTTP client")?;
-    Ok((client, setup))
-}
-
-/// Which credential headers a request carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// `Authorization: Bearer K` and `x-api-key: K`: Claude Code with an apiKeyHelper, unified.
-    Both,
-    /// `Authorization: Bearer K` only: Bedrock/Vertex pass-through.
-    Bearer,
-    /// `x-api-key: K` only.
-    XApiKey,
-    /// Nothing.
-    None,
-}
-
-impl Auth {
-    pub fn label(self) -> &'static str {
-        match self {
-            Auth::Both => "Bearer + x-api-key",
-            Auth::Bearer => "Authorization: Bearer",
-            Auth::XApiKey => "x-api-key",
-            Auth::None => "no key",
-        }
-    }
-}
-
-/// The headers Claude Code sends on a Messages-API request: version, betas, app, the profile's
-/// custom headers, and the credential as `auth` says.
-pub fn claude_headers(profile: &Profile, auth: Auth, key: &str, betas: bool) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        "anthropic-version",
-        HeaderValue::from_static(ANTHROPIC_VERSION),
-    );
-    if betas {
-        h.insert(
-            "anthropic-beta",
-            HeaderValue::from_static(CLAUDE_CODE_BETAS),
-        );
-    }
-    h.insert("x-app", HeaderValue::from_static("cli"));
-    h.insert(
-        "anthropic-dangerous-direct-browser-access",
-        HeaderValue::from_static("true"),
-    );
-    for (name, value) in &profile.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value.trim()),
-        ) {
-            h.insert(n, v);
-        }
-    }
-    add_auth(&mut h, auth, key);
-    h
-}
-
-/// Add the credential headers (marked sensitive so that no debug output shows them).
-pub fn add_auth(h: &mut HeaderMap, auth: Auth, key: &str) {
-    let bearer = matches!(auth, Auth::Both | Auth::Bearer);
-    let x_api = matches!(auth, Auth::Both | Auth::XApiKey);
-    if bearer && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {key}")) {
-        v.set_sensitive(true);
-        h.insert(reqwest::header::AUTHORIZATION, v);
-    }
-    if x_api && let Ok(mut v) = HeaderValue::from_str(key) {
-        v.set_sensitive(true);
-        h.insert("x-api-key", v);
-    }
-}
+use crate::transport::{ProblemKind, classify, tls::unix_time};
 
 /// An HTTP answer, body read (bounded).
 #[derive(Debug, Clone)]
@@ -286,42 +140,8 @@ pub fn describe(err: &reqwest::Error) -> Problem {
     Problem { kind, detail }
 }
 
-/// Send a request and read the answer (bounded), with the step time limit.
-pub async fn send(http: &Http, req: reqwest::RequestBuilder) -> Result<Answer, Problem> {
-    let resp = req
-        .timeout(http.timeout)
-        .send()
-        .await
-        .map_err(|e| describe(&e))?;
-    read(http, resp).await
-}
-
-/// Read a response's body (bounded in size and time).
-pub async fn read(http: &Http, resp: reqwest::Response) -> Result<Answer, Problem> {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = tokio::time::timeout(http.timeout, transport::read_body(resp))
-        .await
-        .map_err(|_| Problem {
-            kind: ProblemKind::Timeout,
-            detail: "the body did not arrive in time".into(),
-        })?
-        .map_err(|e| match e {
-            BodyError::Transport(e) => describe(&e),
-            too_large @ BodyError::TooLarge => Problem {
-                kind: ProblemKind::Other,
-                detail: too_large.to_string(),
-            },
-        })?;
-    Ok(Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
 /// Parse an IMF-fixdate (`Sun, 22 Nov 2026 15:17:18 GMT`), the only form servers send today.
-pub fn httpdate_parse(s: &str) -> Option<SystemTime> {
+pub fn http_date(s: &str) -> Option<SystemTime> {
     let mut it = s.split_whitespace();
     let _weekday = it.next()?;
     let day: u32 = it.next()?.parse().ok()?;
@@ -349,18 +169,16 @@ pub fn httpdate_parse(s: &str) -> Option<SystemTime> {
     unix_time(year, month, day, h, m, sec)
 }
 
-pub use crate::transport::tls::unix_time;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_http_dates() {
-        let t = httpdate_parse("Sun, 22 Nov 2026 15:17:18 GMT").unwrap();
+        let t = http_date("Sun, 22 Nov 2026 15:17:18 GMT").unwrap();
         let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(secs, 1_795_360_638);
-        assert!(httpdate_parse("yesterday").is_none());
+        assert!(http_date("yesterday").is_none());
     }
 
     #[test]
