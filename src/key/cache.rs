@@ -1084,6 +1084,8 @@ mod tests {
         let fresh = try_lock(&p).unwrap();
         assert!(fresh.is_some() && lock_file.exists());
         assert!(still_at(fresh.as_ref().unwrap(), &lock_file));
+        // Another file now at the path (same device, another inode) is not the one held.
+        assert!(!still_at(&stale, &lock_file));
         assert!(!remove_lock(&lock_file));
         drop(fresh);
         remove_idle_locks(&d.path().join("ccgw"));
