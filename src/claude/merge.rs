@@ -121,41 +121,42 @@ pub struct Edit {
 
 /// Where an owned key lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Slot {
+enum OwnedSlot {
     Helper,
     Env(String),
 }
 
-impl Slot {
-    fn parse(key: &str) -> Option<Slot> {
+impl OwnedSlot {
+    fn parse(key: &str) -> Option<OwnedSlot> {
         if key == HELPER_KEY {
-            Some(Slot::Helper)
+            Some(OwnedSlot::Helper)
         } else {
-            key.strip_prefix("env.").map(|n| Slot::Env(n.to_owned()))
+            key.strip_prefix("env.")
+                .map(|n| OwnedSlot::Env(n.to_owned()))
         }
     }
 
     fn key(&self) -> String {
         match self {
-            Slot::Helper => HELPER_KEY.to_owned(),
-            Slot::Env(name) => format!("env.{name}"),
+            OwnedSlot::Helper => HELPER_KEY.to_owned(),
+            OwnedSlot::Env(name) => format!("env.{name}"),
         }
     }
 
     fn get<'a>(&self, doc: &'a Map<String, Value>) -> Option<&'a Value> {
         match self {
-            Slot::Helper => doc.get(HELPER_KEY),
-            Slot::Env(name) => doc.get(ENV_KEY)?.as_object()?.get(name),
+            OwnedSlot::Helper => doc.get(HELPER_KEY),
+            OwnedSlot::Env(name) => doc.get(ENV_KEY)?.as_object()?.get(name),
         }
     }
 
     /// Set the value; an existing key keeps its position, a new one is appended.
     fn set(&self, doc: &mut Map<String, Value>, value: Value) {
         match self {
-            Slot::Helper => {
+            OwnedSlot::Helper => {
                 doc.insert(HELPER_KEY.to_owned(), value);
             }
-            Slot::Env(name) => {
+            OwnedSlot::Env(name) => {
                 let env = doc
                     .entry(ENV_KEY)
                     .or_insert_with(|| Value::Object(Map::new()));
@@ -169,10 +170,10 @@ impl Slot {
     /// Remove the key; the others keep their order.
     fn remove(&self, doc: &mut Map<String, Value>) {
         match self {
-            Slot::Helper => {
+            OwnedSlot::Helper => {
                 doc.shift_remove(HELPER_KEY);
             }
-            Slot::Env(name) => {
+            OwnedSlot::Env(name) => {
                 if let Some(Value::Object(env)) = doc.get_mut(ENV_KEY) {
                     env.shift_remove(name);
                 }
@@ -187,8 +188,8 @@ impl Slot {
             .as_str()
             .map_or_else(|| value.to_string(), str::to_owned);
         match self {
-            Slot::Helper => redact::secret_shaped(redact::API_KEY_HELPER, &text),
-            Slot::Env(name) => {
+            OwnedSlot::Helper => redact::secret_shaped(redact::API_KEY_HELPER, &text),
+            OwnedSlot::Env(name) => {
                 COMPETING_CREDENTIALS.contains(&name.as_str()) || redact::secret_shaped(name, &text)
             }
         }
@@ -280,20 +281,20 @@ fn duplicate_key(text: &str) -> Option<(String, usize)> {
 }
 
 /// The keys and values a plan owns, in plan order: `apiKeyHelper` first, then `env`.
-fn owned(gw: &GatewayEnv) -> Result<Vec<(Slot, Value)>, Refusal> {
-    let mut out = vec![(Slot::Helper, Value::String(gw.api_key_helper.clone()))];
+fn owned(gw: &GatewayEnv) -> Result<Vec<(OwnedSlot, Value)>, Refusal> {
+    let mut out = vec![(OwnedSlot::Helper, Value::String(gw.api_key_helper.clone()))];
     for (name, value) in &gw.vars {
         if COMPETING_CREDENTIALS.contains(&name.as_str()) {
             return Err(Refusal::Plan(format!(
                 "the profile sets `{name}`: ccgw never writes a credential into a settings file (the key reaches Claude Code through apiKeyHelper)"
             )));
         }
-        out.push((Slot::Env(name.clone()), Value::String(value.clone())));
+        out.push((OwnedSlot::Env(name.clone()), Value::String(value.clone())));
     }
     Ok(out)
 }
 
-fn capture(slot: &Slot, current: Option<&Value>) -> Previous {
+fn capture(slot: &OwnedSlot, current: Option<&Value>) -> Previous {
     match current {
         None => Previous::Absent,
         Some(v) if slot.is_secret(v) => Previous::Secret,
@@ -302,14 +303,14 @@ fn capture(slot: &Slot, current: Option<&Value>) -> Previous {
 }
 
 /// Put `previous` back, or delete the key when it had none (or held a secret).
-fn restore(slot: &Slot, previous: &Previous, doc: &mut Map<String, Value>) {
+fn restore(slot: &OwnedSlot, previous: &Previous, doc: &mut Map<String, Value>) {
     match previous {
         Previous::Value { value } => slot.set(doc, value.clone()),
         Previous::Absent | Previous::Secret => slot.remove(doc),
     }
 }
 
-fn holds(slot: &Slot, doc: &Map<String, Value>, written: &str) -> bool {
+fn holds(slot: &OwnedSlot, doc: &Map<String, Value>, written: &str) -> bool {
     slot.get(doc).is_some_and(|v| fingerprint(v) == written)
 }
 
@@ -352,7 +353,7 @@ pub fn merge(
     // give them back to their previous owner, unless someone changed them since.
     let mut kept = Vec::new();
     for entry in std::mem::take(&mut record.entries) {
-        let Some(slot) = Slot::parse(&entry.key) else {
+        let Some(slot) = OwnedSlot::parse(&entry.key) else {
             continue;
         };
         if owned.iter().any(|(s, _)| *s == slot) {
@@ -454,7 +455,7 @@ fn undo_keys(existing: Option<&str>, record: &UndoRecord) -> Result<Edit, Refusa
     let before = doc.clone();
     let mut notes = Vec::new();
     for entry in &record.entries {
-        let Some(slot) = Slot::parse(&entry.key) else {
+        let Some(slot) = OwnedSlot::parse(&entry.key) else {
             continue;
         };
         if holds(&slot, &doc, &entry.written) {

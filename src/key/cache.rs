@@ -1150,4 +1150,26 @@ mod tests {
         fs::write(&not_a_dir, "x").unwrap();
         assert!(list(&not_a_dir).is_err());
     }
+
+    /// A waiter whose lock file was unlinked while it waited takes the new one, within its
+    /// wait, rather than giving up.
+    #[test]
+    fn a_waiter_takes_the_new_lock_file_after_an_unlink() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ccgw/work-abc.json");
+        let held = try_lock(&p).unwrap().unwrap();
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || lock(&p, Duration::from_secs(20)).unwrap())
+        };
+        // Let the waiter open the file and block on it, then unlink it under both of us.
+        std::thread::sleep(Duration::from_millis(300));
+        fs::remove_file(lock_path(&p)).unwrap();
+        drop(held);
+        let got = waiter
+            .join()
+            .unwrap()
+            .expect("the waiter takes the new lock file");
+        assert!(still_at(&got, &lock_path(&p)));
+    }
 }

@@ -27,14 +27,14 @@ const K8S_JWT: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 pub const LOGIN_SOURCE: &str = "vault-login";
 
 /// Where the secret is, resolved from the profile (configuration errors are exit 2).
-struct Target {
+struct SecretLocation {
     addr: String,
     mount: String,
     path: String,
     field: String,
 }
 
-impl Target {
+impl SecretLocation {
     fn new(src: &VaultSource) -> Result<Self> {
         let addr = match &src.addr {
             Some(a) => a.clone(),
@@ -70,11 +70,11 @@ impl Target {
 
 /// Fetch the key of profile `name`.
 pub fn fetch(name: &str, src: &VaultSource) -> Result<Fetched> {
-    let target = Target::new(src)?;
+    let target = SecretLocation::new(src)?;
     transport::runtime()?.block_on(fetch_async(name, src, &target))
 }
 
-async fn fetch_async(name: &str, src: &VaultSource, target: &Target) -> Result<Fetched> {
+async fn fetch_async(name: &str, src: &VaultSource, target: &SecretLocation) -> Result<Fetched> {
     let mut client = client(src, target)?;
     if src.auth == VaultAuth::Token {
         client.set_token(&static_token(name)?);
@@ -121,7 +121,7 @@ async fn fetch_async(name: &str, src: &VaultSource, target: &Target) -> Result<F
 }
 
 /// The cache entry of a login token: one per profile and auth configuration (not per secret).
-fn login_entry_path(dir: &Path, name: &str, src: &VaultSource, target: &Target) -> PathBuf {
+fn login_entry_path(dir: &Path, name: &str, src: &VaultSource, target: &SecretLocation) -> PathBuf {
     let auth = serde_json::to_string(&(
         &src.auth,
         &src.auth_mount,
@@ -160,7 +160,7 @@ struct Vault {
 /// What a call wants back: the JSON of a 2xx answer.
 type Json = serde_json::Value;
 
-fn client(src: &VaultSource, target: &Target) -> Result<Vault> {
+fn client(src: &VaultSource, target: &SecretLocation) -> Result<Vault> {
     let addr = reqwest::Url::parse(&target.addr)
         .map_err(|e| error::config(format!("vault address `{}`: {e}", target.addr), None))?;
     // `ca_file`, else what the vault CLI reads (VAULT_CACERT).
@@ -495,7 +495,7 @@ fn read_secret_file(path: &Path, field: &str) -> Result<String> {
 }
 
 /// Read the secret and pick the field.
-async fn read(client: &Vault, src: &VaultSource, target: &Target) -> Result<Fetched> {
+async fn read(client: &Vault, src: &VaultSource, target: &SecretLocation) -> Result<Fetched> {
     let version = match src.kv_version {
         Some(v) => v,
         None => kv_version(client, target).await?,
@@ -570,7 +570,7 @@ fn pick_field(
 
 /// The mount's KV version, from `sys/internal/ui/mounts/<mount>` (the endpoint the vault CLI
 /// uses for the same question; any token with access to the mount may call it).
-async fn kv_version(client: &Vault, target: &Target) -> Result<u8> {
+async fn kv_version(client: &Vault, target: &SecretLocation) -> Result<u8> {
     let mount = target.mount.trim_matches('/');
     let what = format!("the KV version detection of mount `{mount}`");
     let hint = || {
@@ -721,7 +721,7 @@ mod tests {
     fn vault(addr: &str) -> Vault {
         let src: VaultSource =
             toml::from_str(&format!("addr = \"{addr}\"\npath = \"gw\"")).unwrap();
-        client(&src, &Target::new(&src).unwrap()).unwrap()
+        client(&src, &SecretLocation::new(&src).unwrap()).unwrap()
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Unified and anthropic modes only: in Bedrock/Vertex mode the model id goes to the provider
 //! route, which the passthrough check exercises.
 
+use crate::config::Mode;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::{Wire, failed, on_provider_route};
@@ -25,14 +26,14 @@ pub fn not_applicable(input: &Input) -> Option<Outcome> {
     on_provider_route(input, "the model id goes to the provider route")
 }
 
-/// The Messages-API base Claude Code uses (`ANTHROPIC_BASE_URL` from the plan).
+/// The Messages-API base Claude Code uses: the plan's route in unified and anthropic mode.
 pub fn messages_base(input: &Input) -> String {
-    input
-        .plan
-        .get("ANTHROPIC_BASE_URL")
-        .unwrap_or(input.profile.gateway_base())
-        .trim_end_matches('/')
-        .to_owned()
+    let route = &input.plan.route;
+    let base = match route.mode {
+        Mode::Unified | Mode::Anthropic => route.base_url.as_str(),
+        Mode::Bedrock | Mode::Vertex => input.profile.gateway_base(),
+    };
+    base.trim_end_matches('/').to_owned()
 }
 
 /// The models the profile names, as Claude Code sends them (`[1m]` stripped, aliases left out).
