@@ -3,6 +3,9 @@
 #
 #   scripts/bench.sh [key|keyring|jwt|doctor|claude|size|all]     (default: all)
 #
+# CCGW_BASELINE=/path/to/an/older/ccgw adds that binary's cache hit to the same hyperfine run
+# as this one's (`key`), so the two are compared side by side on the same machine and load.
+#
 # Needs: hyperfine, jq, GNU time (/usr/bin/time), and the test components that scripts/deps.sh
 # installs under ${CCGW_TEST_DEPS:-~/.cache/ccgw-test} (OpenBao's `bao`, LiteLLM, Claude Code).
 # Uses the release build. Prints each ratio with its target and PASS/MISS, and at the end a
@@ -105,6 +108,13 @@ addr = "$BAO_ADDR"
 path = "gw"
 EOF
     printf '%s\n' "$key" >"$WORK/keyfile"
+    # The baseline fetches first: an older ccgw may drop the other entries of a profile when it
+    # fetches, while this one keeps entries it does not own. Both then hit their own entry.
+    local base_hit=() baseline=${CCGW_BASELINE:-}
+    if [ -n "$baseline" ]; then
+        [ "$("$baseline" key)" = "$key" ] || die "the baseline's ccgw key did not print the key"
+        base_hit=("$baseline key --profile bench")
+    fi
     [ "$("$CCGW" key)" = "$key" ] || die "ccgw key did not print the key"
 
     # Exactly the line ccgw writes as apiKeyHelper (what every claude process runs).
@@ -112,7 +122,7 @@ EOF
     local bao_get="$BAO kv get -field=api_key secret/gw"
     echo >&2
     hyperfine -N --warmup 10 --min-runs 50 --export-json "$WORK/key.json" \
-        "$hit" "$cat_" "$cold" "$bao_get" >&2
+        "$hit" "${base_hit[@]}" "$cat_" "$cold" "$bao_get" >&2
 
     local m_hit m_cat m_cold m_bao
     m_hit=$(mean "$WORK/key.json" "$hit")
@@ -133,6 +143,13 @@ EOF
     measured "cold vault fetch (--no-cache), mean ms" "$(ms "$m_cold")"
     measured "bao kv get -field, mean ms" "$(ms "$m_bao")"
     verdict "cache hit / cat keyfile (x)" "$(ratio "$m_hit" "$m_cat")" "<=" 1.5
+    if [ -n "$baseline" ]; then
+        local m_base
+        m_base=$(mean "$WORK/key.json" "${base_hit[0]}")
+        measured "baseline cache hit, mean ms" "$(ms "$m_base")"
+        measured "baseline cache hit / cat keyfile (x)" "$(ratio "$m_base" "$m_cat")"
+        measured "cache hit / baseline cache hit (x)" "$(ratio "$m_hit" "$m_base")"
+    fi
     verdict "bao kv get / cache hit (x faster)" "$(ratio "$m_bao" "$m_hit")" ">=" 50
     verdict "cold vault fetch / bao kv get (x)" "$(ratio "$m_cold" "$m_bao")" "<=" 0.5
     verdict "peak RSS of a cache hit (KiB)" "$max" "<=" 8192
