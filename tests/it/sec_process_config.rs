@@ -385,12 +385,24 @@ fn sigterm_or_sigint_of_ccgw_key_kills_the_commands_process_group() {
         let env = TestEnv::new();
         let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
         let _reap = Reap(vec![ccgw.id(), sh, sleep]);
+        // The signal comes once ccgw has armed its watchdog (started right after the command):
+        // this test is about what a signal does to a running fetch, not about that start.
+        wait_for_the_watchdog(ccgw.id());
         signal(ccgw.id(), sig);
         let status = ccgw.wait().unwrap();
         // ccgw itself still ends the way that signal ends a process.
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(sig.as_raw()), "{sig:?}: {status:?}");
         assert_all_die(&[sh, sleep], &format!("after {sig:?} of ccgw key"));
+    }
+}
+
+/// Wait (bounded) until ccgw `pid` has its two children: the command and the watchdog, which
+/// starts right after it.
+fn wait_for_the_watchdog(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while children(pid).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -416,11 +428,7 @@ fn the_command_dies_with_ccgw_even_without_the_watchdog() {
     let env = TestEnv::new();
     let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
     let _reap = Reap(vec![ccgw.id(), sh, sleep]);
-    // The watchdog starts right after the command: give it a moment to be there.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while children(ccgw.id()).len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_the_watchdog(ccgw.id());
     for other in children(ccgw.id()).into_iter().filter(|&p| p != sh) {
         signal(other, rustix::process::Signal::KILL);
     }
