@@ -268,6 +268,23 @@ pub fn this_shell(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// `audit` of `layers` against this process's environment (`this_shell`): what a command that
+/// is about to hand `plan` to Claude Code asks.
+pub fn audit_here(
+    layers: &[SettingsFile],
+    plan: &GatewayEnv,
+    profile: &str,
+    delivery: Delivery,
+) -> Vec<Finding> {
+    let input = Audit {
+        layers,
+        shell: &this_shell,
+        plan,
+        profile,
+    };
+    audit(&input, delivery)
+}
+
 /// The competing credentials a delivery removes: all of them but those the plan sets itself.
 pub fn competing_to_unset(vars: &[(String, String)]) -> Vec<&'static str> {
     COMPETING_CREDENTIALS

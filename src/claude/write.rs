@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::audit::{self, Audit, Delivery, Finding};
+use super::audit::{self, Delivery, Finding};
 use super::layers::{self as cs, Scope, SettingsFile};
 use super::merge::{self as sm, Edit, Refusal};
 use super::undo;
@@ -201,14 +201,8 @@ impl Written {
             .into_iter()
             .filter(|f| !ours.contains(&undo::canonical_path(&f.path)))
             .collect();
-        let input = Audit {
-            layers: &others,
-            shell: &audit::this_shell,
-            plan: &self.plan,
-            profile: &self.profile,
-        };
         let scope = self.target.scope;
-        audit::audit(&input, Delivery::File { scope })
+        audit::audit_here(&others, &self.plan, &self.profile, Delivery::File { scope })
     }
 }
 

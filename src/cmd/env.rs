@@ -10,7 +10,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::claude::audit::{self, Audit, Delivery, Finding, Kind};
+use crate::claude::audit::{self, Delivery, Kind};
 use crate::claude::layers;
 use crate::cli::EnvArgs;
 use crate::cmd::Ctx;
@@ -45,16 +45,9 @@ pub fn run(ctx: &Ctx, args: EnvArgs) -> Result<()> {
 
         let cwd = std::env::current_dir().context("could not read the current directory")?;
         let layers = layers::read_layers(&cwd);
-        let input = Audit {
-            layers: &layers,
-            shell: &audit::this_shell,
-            plan: &plan,
-            profile: &sel.name,
-        };
-        let findings = audit::audit(&input, Delivery::Shell);
+        let mut findings = audit::audit_here(&layers, &plan, &sel.name, Delivery::Shell);
         // With the key in the exports, no helper is needed.
-        let needs_helper = |f: &&Finding| !(args.with_key && f.kind == Kind::NoHelper);
-        let findings: Vec<Finding> = findings.iter().filter(needs_helper).cloned().collect();
+        findings.retain(|f| !(args.with_key && f.kind == Kind::NoHelper));
         audit::report(&findings);
         note_unsets_in_env(shell, &stale, &competing);
         text

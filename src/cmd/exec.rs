@@ -22,7 +22,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::claude::audit::{self, Audit, Delivery};
+use crate::claude::audit::{self, Delivery};
 use crate::claude::layers;
 use crate::cli::ExecArgs;
 use crate::cmd::Ctx;
@@ -57,18 +57,10 @@ pub fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
             .arg(settings_json(&gw.api_key_helper, &on_argv));
         let cwd = std::env::current_dir().context("could not read the current directory")?;
         let layers = layers::read_layers(&cwd);
-        let input = Audit {
-            layers: &layers,
-            shell: &audit::this_shell,
-            plan: &gw,
-            profile: &sel.name,
+        let delivery = Delivery::Launch {
+            env_only: &env_only,
         };
-        audit::report(&audit::audit(
-            &input,
-            Delivery::Launch {
-                env_only: &env_only,
-            },
-        ));
+        audit::report(&audit::audit_here(&layers, &gw, &sel.name, delivery));
     }
     cmd.args(rest);
     // The child sees exactly this profile's variables: none left from another profile's

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::claude::audit::{self, Audit, Delivery, Finding, Kind, Severity};
+use crate::claude::audit::{self, Delivery, Finding, Kind, Severity};
 use crate::claude::layers::{self as cs, Origin};
 use crate::claude::write::{self, Diff, Target, WriteOptions};
 use crate::cli::{SettingsCommand, SettingsTarget};
@@ -159,15 +159,7 @@ fn show_effective(
     };
     // The marks are the settings audit's findings: what doctor reports, shown per value.
     let findings = match selected {
-        Some((profile, plan)) => {
-            let input = Audit {
-                layers,
-                shell: &audit::this_shell,
-                plan,
-                profile,
-            };
-            audit::audit(&input, Delivery::Effective)
-        }
+        Some((profile, plan)) => audit::audit_here(layers, plan, profile, Delivery::Effective),
         None => Vec::new(),
     };
     let wrong = |pick: &dyn Fn(&Finding) -> bool| {
