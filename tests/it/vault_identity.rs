@@ -375,3 +375,65 @@ fn init_with_a_vault_identity_role_gives_a_working_profile() {
     let call = verified(gw, &role, out.stdout.trim_end());
     assert_eq!(call.claims["preferred_username"], IdentityRole::USER);
 }
+
+/// End to end: the real Claude Code, configured by `ccgw settings write` and then launched by
+/// `ccgw exec`, runs `ccgw key` as its apiKeyHelper and is answered by the verifying gateway,
+/// which saw the Vault user's entity as the subject of every request; both runs (and every
+/// helper call inside them) were served by one read of the identity token.
+#[test]
+fn claude_code_reaches_the_gateway_as_the_vault_user() {
+    use crate::common::claude::{self, TIMEOUT};
+    let gw = JwksGateway::shared();
+    let bao = OpenBao::start();
+    let role = bao.identity_role("gw", "10m");
+    gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
+    let user = bao.userpass_token();
+    let entity = entity_of(&bao, &user);
+    let env = TestEnv::new();
+    // Where `bao login` leaves the token, so that no claude process needs VAULT_TOKEN.
+    std::fs::write(env.home().join(".vault-token"), &user).unwrap();
+    env.write_config(
+        &Config::new()
+            .profile(identity_profile(gw.base(), &bao, "1h").set("model", MODEL))
+            .build(),
+    );
+
+    Ccgw::new(&env)
+        .args(["settings", "write", "--scope", "user"])
+        .success()
+        .run();
+    let run = claude::run(claude::print(&env, "say hello"), TIMEOUT);
+    run.assert_success();
+    assert!(
+        run.stdout.contains("Hello from the LiteLLM mock"),
+        "{run:#?}"
+    );
+    let through_settings = gw.calls(&role.issuer).len();
+    assert!(through_settings > 0, "{}", gw.log());
+
+    Ccgw::new(&env)
+        .args(["settings", "remove", "--scope", "user"])
+        .success()
+        .run();
+    let mut exec = std::process::Command::new(crate::common::ccgw_bin());
+    claude::offline(&env, &mut exec, 0);
+    exec.args(["exec", "--"])
+        .arg(crate::common::dep("claude"))
+        .args(["-p", "say hello"]);
+    let run = claude::run(exec, TIMEOUT);
+    run.assert_success();
+    assert!(
+        run.stdout.contains("Hello from the LiteLLM mock"),
+        "{run:#?}"
+    );
+
+    let calls = gw.calls(&role.issuer);
+    assert!(calls.len() > through_settings, "{}", gw.log());
+    for c in &calls {
+        assert_eq!(c.verdict, "ok", "{c:#?}");
+        assert_eq!(c.sub.as_deref(), Some(entity.as_str()), "{c:#?}");
+        assert_eq!(c.claims["preferred_username"], IdentityRole::USER);
+    }
+    assert!(calls.iter().any(|c| c.path == "/v1/messages"), "{calls:#?}");
+    assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
+}
