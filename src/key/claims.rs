@@ -326,4 +326,40 @@ mod tests {
         // A million dots is no JWT and costs nothing.
         assert_eq!(peek(&".".repeat(1_000_000)), None);
     }
+
+    proptest::proptest! {
+        /// Any input: no panic, and whatever comes back is fit for one line.
+        #[test]
+        fn any_input_is_safe(key in "\\PC{0,200}", dots in "[A-Za-z0-9_=.-]{0,200}") {
+            for k in [key, dots] {
+                if let Some(c) = peek(&k) {
+                    for t in [&c.sub, &c.email, &c.preferred_username, &c.iss].into_iter().flatten() {
+                        proptest::prop_assert!(fit_to_show(t));
+                    }
+                }
+            }
+        }
+
+        /// A token jsonwebtoken signed, with any text claims, reads back the same claims
+        /// (the ones fit to show) and the same `exp`.
+        #[test]
+        fn signed_tokens_read_back(
+            sub in "\\PC{0,300}",
+            email in "[a-z.]{1,20}@[a-z]{1,10}\\.[a-z]{2,3}",
+            exp in 0u64..10_000_000_000,
+            prefixed: bool,
+        ) {
+            let jwt = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+                &serde_json::json!({"sub": sub, "email": email, "exp": exp}),
+                &jsonwebtoken::EncodingKey::from_secret(b"k"),
+            )
+            .unwrap();
+            let key = if prefixed { format!("{SI_PREFIX}{jwt}") } else { jwt };
+            let c = peek(&key).unwrap();
+            proptest::prop_assert_eq!(c.sub, fit_to_show(&sub).then_some(sub));
+            proptest::prop_assert_eq!(c.email.as_deref(), Some(email.as_str()));
+            proptest::prop_assert_eq!(c.exp, Some(exp));
+        }
+    }
 }
