@@ -1,5 +1,7 @@
-//! The `vault` source: a KV v1/v2 secret from HashiCorp Vault or OpenBao (same API), over a
-//! small HTTP client of ccgw's own (see `Vault`).
+//! The `vault` source: a KV v1/v2 secret from HashiCorp Vault or OpenBao (same API), or with
+//! `identity_role` the identity token Vault signs for the logged-in entity
+//! (`identity/oidc/token/ROLE`, see `identity_token`), over a small HTTP client of ccgw's own
+//! (see `Vault`).
 //!
 //! It runs only on a cache miss, on `transport::runtime`. Every request
 //! has a deadline over its whole answer and a bounded body, so a dead or hostile Vault costs a

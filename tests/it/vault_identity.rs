@@ -437,3 +437,47 @@ fn claude_code_reaches_the_gateway_as_the_vault_user() {
     assert!(calls.iter().any(|c| c.path == "/v1/messages"), "{calls:#?}");
     assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
 }
+
+/// Userpass auth with the password in the OS keyring (a real Secret Service): ccgw logs in as
+/// the user itself and serves that user's identity token.
+#[test]
+fn an_identity_token_through_a_userpass_login_from_the_keyring() {
+    use crate::common::secret_service::SecretService;
+    let gw = JwksGateway::shared();
+    let bao = OpenBao::start();
+    let role = bao.identity_role("gw", "5m");
+    gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
+    let ss = SecretService::start();
+    let env = TestEnv::new();
+    env.write_config(
+        &Config::new()
+            .profile(
+                identity_profile(gw.base(), &bao, "1h")
+                    .key_raw("auth", "\"userpass\"")
+                    .key_raw("username", &format!("{:?}", IdentityRole::USER)),
+            )
+            .build(),
+    );
+    let ccgw = |args: &[&str], stdin: &str| {
+        let mut cmd = std::process::Command::new(crate::common::ccgw_bin());
+        env.apply(&mut cmd);
+        ss.apply(&mut cmd);
+        cmd.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ccgw(&["secret", "set"], IdentityRole::PASSWORD);
+    let key = ccgw(&["key"], "");
+    let call = verified(gw, &role, key.trim_end());
+    assert_eq!(call.claims["preferred_username"], IdentityRole::USER);
+    assert_eq!(ccgw(&["key"], ""), key);
+    let login = format!("auth/userpass/login/{}", IdentityRole::USER);
+    assert_eq!(bao.count_requests(&login, "update"), 1);
+    assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
+}
