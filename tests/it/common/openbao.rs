@@ -214,6 +214,19 @@ impl IdentityRole {
 impl OpenBao {
     /// Set up identity role `name` with token lifetime `ttl` (e.g. `5m`).
     pub fn identity_role(&self, name: &str, ttl: &str) -> IdentityRole {
+        // An issuer of this server's own, even if a port is reused by a later server in the same
+        // test binary: the JWKS gateway tells tests' requests apart by `iss`. OpenBao takes only
+        // scheme, host and port, and nobody fetches this URL (the JWKS URL is given apart), so a
+        // unique `.localhost` name does it, as an admin sets the name clients know Vault by.
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        self.run(&[
+            "write",
+            "identity/oidc/config",
+            &format!("issuer=http://bao-{unique:x}.localhost:8200"),
+        ]);
         self.run(&["auth", "enable", "userpass"]);
         let accessor = self
             .run(&["read", "-field=accessor", "sys/auth/userpass"])
