@@ -184,10 +184,7 @@ fn identity_hint(e: anyhow::Error, role: &str) -> anyhow::Error {
         return e;
     };
     let hint = if is_denied(&e) {
-        format!(
-            "the token's policies must grant `read` on `identity/oidc/token/{role}`, and the \
-             token must belong to an entity (a login, not a root or orphan token)"
-        )
+        format!("the token's policies must grant `read` on `identity/oidc/token/{role}`")
     } else if f.message.contains("(404)") {
         format!(
             "ask the Vault admin to create the role: `vault write identity/oidc/role/{role} key=…`"

@@ -310,7 +310,8 @@ fn an_identity_token_through_an_approle_login_is_capped_by_key_ttl() {
     assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
 }
 
-/// A token without the policy: exit 4, and the hint names the path the policy must grant.
+/// A token without the policy: exit 4, and the hint names the path the policy must grant; a
+/// token of no entity: exit 4 with Vault's reason.
 #[test]
 fn a_token_without_the_policy_is_told_what_to_grant() {
     let bao = OpenBao::start();
@@ -332,6 +333,15 @@ fn a_token_without_the_policy_is_told_what_to_grant() {
         .stdout_is("")
         .stderr_has("vault denied access to the identity token of role `gw`")
         .stderr_has("`read` on `identity/oidc/token/gw`")
+        .run();
+    // The root token belongs to no entity: Vault's own reason is shown.
+    Ccgw::new(&env)
+        .args(["key"])
+        .env("VAULT_TOKEN", crate::common::openbao::ROOT_TOKEN)
+        .code(4)
+        .stdout_is("")
+        .stderr_has("vault answered 400 to the identity token of role `gw`")
+        .stderr_has("entity")
         .run();
 }
 
