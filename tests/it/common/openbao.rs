@@ -190,3 +190,135 @@ impl Drop for OpenBao {
         let _ = self.child.wait();
     }
 }
+
+/// An identity-token setup on an OpenBao dev server, as an admin would make it: a userpass user
+/// (`USER`, password `PASSWORD`), a named key, a role whose template puts the userpass alias name
+/// in `preferred_username` and a fixed `team`, and a policy that lets the user read the role's token.
+pub struct IdentityRole {
+    /// The role's name (`identity/oidc/token/NAME`).
+    pub name: String,
+    /// The role's `client_id`: the tokens' `aud`.
+    pub client_id: String,
+    /// OpenBao's issuer (the tokens' `iss`).
+    pub issuer: String,
+    /// Where OpenBao publishes its keys.
+    pub jwks_url: String,
+}
+
+impl IdentityRole {
+    pub const USER: &'static str = "ada";
+    pub const PASSWORD: &'static str = "ada-pass-7f3e";
+    pub const TEAM: &'static str = "platform";
+}
+
+impl OpenBao {
+    /// Set up identity role `name` with token lifetime `ttl` (e.g. `5m`).
+    pub fn identity_role(&self, name: &str, ttl: &str) -> IdentityRole {
+        // An issuer of this server's own, even if a port is reused by a later server in the same
+        // test binary: the JWKS gateway tells tests' requests apart by `iss`. OpenBao takes only
+        // scheme, host and port, and nobody fetches this URL (the JWKS URL is given apart), so a
+        // unique `.localhost` name does it, as an admin sets the name clients know Vault by.
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        self.run(&[
+            "write",
+            "identity/oidc/config",
+            &format!("issuer=http://bao-{unique:x}.localhost:8200"),
+        ]);
+        self.run(&["auth", "enable", "userpass"]);
+        let accessor = self
+            .run(&["read", "-field=accessor", "sys/auth/userpass"])
+            .trim()
+            .to_owned();
+        let policy =
+            format!("path \"identity/oidc/token/{name}\" {{ capabilities = [\"read\"] }}\n");
+        let file = self.dir.path().join(format!("{name}-policy.hcl"));
+        std::fs::write(&file, policy).unwrap();
+        self.run(&["policy", "write", "id-token", &file.display().to_string()]);
+        self.run_with_stdin(
+            &[
+                "write",
+                &format!("auth/userpass/users/{}", IdentityRole::USER),
+                "password=-",
+                "token_policies=id-token",
+            ],
+            IdentityRole::PASSWORD,
+        );
+        self.run(&[
+            "write",
+            &format!("identity/oidc/key/{name}-key"),
+            "algorithm=RS256",
+            "allowed_client_ids=*",
+        ]);
+        let template = format!(
+            "{{\"preferred_username\": {{{{identity.entity.aliases.{accessor}.name}}}}, \"team\": \"{}\"}}",
+            IdentityRole::TEAM
+        );
+        self.run(&[
+            "write",
+            &format!("identity/oidc/role/{name}"),
+            &format!("key={name}-key"),
+            &format!("ttl={ttl}"),
+            &format!("template={template}"),
+        ]);
+        let client_id = self
+            .run(&[
+                "read",
+                "-field=client_id",
+                &format!("identity/oidc/role/{name}"),
+            ])
+            .trim()
+            .to_owned();
+        let discovery: serde_json::Value = serde_json::from_str(&self.run(&[
+            "read",
+            "-format=json",
+            "identity/oidc/.well-known/openid-configuration",
+        ]))
+        .unwrap();
+        let issuer = discovery["issuer"]
+            .as_str()
+            .or_else(|| discovery["data"]["issuer"].as_str())
+            .unwrap_or_else(|| panic!("no issuer in {discovery}"))
+            .to_owned();
+        IdentityRole {
+            name: name.to_owned(),
+            client_id,
+            issuer,
+            jwks_url: format!("{}/v1/identity/oidc/.well-known/keys", self.addr),
+        }
+    }
+
+    /// Log in as the userpass user with the bao CLI; the token.
+    pub fn userpass_token(&self) -> String {
+        self.run_with_stdin(
+            &[
+                "write",
+                "-field=token",
+                &format!("auth/userpass/login/{}", IdentityRole::USER),
+                "password=-",
+            ],
+            IdentityRole::PASSWORD,
+        )
+        .trim()
+        .to_owned()
+    }
+
+    /// `run` with `input` on stdin (a password: never in argv, where any process can read it).
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> String {
+        let mut cmd = self.bao(args);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "bao {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
