@@ -7,6 +7,7 @@
 //! back off instead of queueing (see `refresh_ahead`).
 
 pub mod cache;
+pub mod claims;
 pub mod command;
 pub mod jwt;
 pub mod keyring;
