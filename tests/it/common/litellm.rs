@@ -32,6 +32,16 @@ pub struct LiteLlm {
     dir: tempfile::TempDir,
 }
 
+/// More for a proxy's configuration: YAML lines under `general_settings:` (indented two
+/// spaces), files put beside `config.yaml` (e.g. a `custom_auth` module, which LiteLLM loads
+/// from the config's directory), and environment variables.
+#[derive(Default)]
+pub struct Extra {
+    pub general_settings: String,
+    pub files: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
+}
+
 impl LiteLlm {
     /// The proxy shared by every test in this binary (started on first use).
     pub fn shared() -> &'static LiteLlm {
@@ -43,9 +53,14 @@ impl LiteLlm {
     /// the proxy binds it, so another process can take it in between: a proxy that dies at
     /// start-up is retried on a new port (bounded), and the last log is shown if all fail.
     pub fn start() -> Self {
+        Self::start_with(&Extra::default())
+    }
+
+    /// A proxy of the caller's own with more configuration (see [`Extra`]).
+    pub fn start_with(extra: &Extra) -> Self {
         let mut last = String::new();
         for _ in 0..3 {
-            match Self::try_start() {
+            match Self::try_start(extra) {
                 Ok(proxy) => return proxy,
                 Err(log) => last = log,
             }
@@ -53,7 +68,7 @@ impl LiteLlm {
         panic!("LiteLLM did not answer /health/liveliness in 3 attempts; last log:\n{last}");
     }
 
-    fn try_start() -> Result<Self, String> {
+    fn try_start(extra: &Extra) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-litellm-")
             .tempdir()
@@ -62,10 +77,14 @@ impl LiteLlm {
         std::fs::write(
             &config,
             format!(
-                "model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: anthropic/{MODEL}\n      api_key: sk-ant-fake-not-used\n      mock_response: \"Hello from the LiteLLM mock\"\ngeneral_settings:\n  master_key: {MASTER_KEY}\n"
+                "model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: anthropic/{MODEL}\n      api_key: sk-ant-fake-not-used\n      mock_response: \"Hello from the LiteLLM mock\"\ngeneral_settings:\n  master_key: {MASTER_KEY}\n{}",
+                extra.general_settings
             ),
         )
         .unwrap();
+        for (name, text) in &extra.files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("litellm.log")).unwrap();
         let mut cmd = Command::new(dep("litellm"));
@@ -76,6 +95,7 @@ impl LiteLlm {
             // Without it start-up fetches a price list from the internet.
             .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
             .env("HOME", dir.path())
+            .envs(extra.env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

@@ -5,6 +5,7 @@
 
 pub mod claude;
 pub mod fakegw;
+pub mod jwks_gateway;
 pub mod litellm;
 pub mod openbao;
 pub mod rawserver;

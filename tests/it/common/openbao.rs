@@ -190,3 +190,99 @@ impl Drop for OpenBao {
         let _ = self.child.wait();
     }
 }
+
+/// An identity-token setup on an OpenBao dev server, as an admin would make it: a userpass user
+/// (`USER`, password `PASSWORD`), a named key, a role whose template puts the userpass alias name
+/// in `username` and a fixed `team`, and a policy that lets the user read the role's token.
+pub struct IdentityRole {
+    /// The role's name (`identity/oidc/token/NAME`).
+    pub name: String,
+    /// The role's `client_id`: the tokens' `aud`.
+    pub client_id: String,
+    /// OpenBao's issuer (the tokens' `iss`).
+    pub issuer: String,
+    /// Where OpenBao publishes its keys.
+    pub jwks_url: String,
+}
+
+impl IdentityRole {
+    pub const USER: &'static str = "ada";
+    pub const PASSWORD: &'static str = "ada-pass-7f3e";
+    pub const TEAM: &'static str = "platform";
+}
+
+impl OpenBao {
+    /// Set up identity role `name` with token lifetime `ttl` (e.g. `5m`).
+    pub fn identity_role(&self, name: &str, ttl: &str) -> IdentityRole {
+        self.run(&["auth", "enable", "userpass"]);
+        let accessor = self
+            .run(&["read", "-field=accessor", "sys/auth/userpass"])
+            .trim()
+            .to_owned();
+        let policy =
+            format!("path \"identity/oidc/token/{name}\" {{ capabilities = [\"read\"] }}\n");
+        let file = self.dir.path().join(format!("{name}-policy.hcl"));
+        std::fs::write(&file, policy).unwrap();
+        self.run(&["policy", "write", "id-token", &file.display().to_string()]);
+        self.run(&[
+            "write",
+            &format!("auth/userpass/users/{}", IdentityRole::USER),
+            &format!("password={}", IdentityRole::PASSWORD),
+            "token_policies=id-token",
+        ]);
+        self.run(&[
+            "write",
+            &format!("identity/oidc/key/{name}-key"),
+            "algorithm=RS256",
+            "allowed_client_ids=*",
+        ]);
+        let template = format!(
+            "{{\"username\": {{{{identity.entity.aliases.{accessor}.name}}}}, \"team\": \"{}\"}}",
+            IdentityRole::TEAM
+        );
+        self.run(&[
+            "write",
+            &format!("identity/oidc/role/{name}"),
+            &format!("key={name}-key"),
+            &format!("ttl={ttl}"),
+            &format!("template={template}"),
+        ]);
+        let client_id = self
+            .run(&[
+                "read",
+                "-field=client_id",
+                &format!("identity/oidc/role/{name}"),
+            ])
+            .trim()
+            .to_owned();
+        let discovery: serde_json::Value = serde_json::from_str(&self.run(&[
+            "read",
+            "-format=json",
+            "identity/oidc/.well-known/openid-configuration",
+        ]))
+        .unwrap();
+        let issuer = discovery["issuer"]
+            .as_str()
+            .or_else(|| discovery["data"]["issuer"].as_str())
+            .unwrap_or_else(|| panic!("no issuer in {discovery}"))
+            .to_owned();
+        IdentityRole {
+            name: name.to_owned(),
+            client_id,
+            issuer,
+            jwks_url: format!("{}/v1/identity/oidc/.well-known/keys", self.addr),
+        }
+    }
+
+    /// Log in as the userpass user with the bao CLI; the token.
+    pub fn userpass_token(&self) -> String {
+        self.run(&[
+            "write",
+            "-field=token",
+            &format!("auth/userpass/login/{}", IdentityRole::USER),
+            &format!("password={}", IdentityRole::PASSWORD),
+        ])
+        .trim()
+        .to_owned()
+    }
+}
