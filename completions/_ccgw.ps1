@@ -32,6 +32,8 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell exports for the profile: eval "$(ccgw env)"')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Write, remove or show the gateway keys in Claude Code''s settings files')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the gateway key (Claude Code''s apiKeyHelper)')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the profile''s identity provider (an `oidc` key source)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: revoke the refresh token at the identity provider, delete it from the keyring and drop the profile''s cached tokens')
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Store or delete a secret in the OS keyring (the value is read from stdin)')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or drop cached keys')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s environment (and, for claude, its apiKeyHelper)')
@@ -171,6 +173,21 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Fetch from the source and neither read nor write the cache')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch from the source and update the cache')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ccgw;login' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use [default: <config dir>/ccgw/config.toml]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Never open a browser: print the URL (and the code) only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'ccgw;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use [default: <config dir>/ccgw/config.toml]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

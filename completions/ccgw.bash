@@ -37,6 +37,12 @@ _ccgw() {
             ccgw,key)
                 cmd="ccgw__subcmd__key"
                 ;;
+            ccgw,login)
+                cmd="ccgw__subcmd__login"
+                ;;
+            ccgw,logout)
+                cmd="ccgw__subcmd__logout"
+                ;;
             ccgw,man)
                 cmd="ccgw__subcmd__man"
                 ;;
@@ -89,7 +95,7 @@ _ccgw() {
 
     case "${cmd}" in
         ccgw)
-            opts="-h -V --config --profile --help --version init profile env settings key secret cache exec doctor completions man"
+            opts="-h -V --config --profile --help --version init profile env settings key login logout secret cache exec doctor completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,7 +322,7 @@ _ccgw() {
                     return 0
                     ;;
                 --key-source)
-                    COMPREPLY=($(compgen -W "keyring vault jwt command env" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring vault jwt command env oidc" -- "${cur}"))
                     return 0
                     ;;
                 --vault-addr)
@@ -408,6 +414,50 @@ _ccgw() {
             ;;
         ccgw__subcmd__key)
             opts="-h --no-cache --refresh --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__login)
+            opts="-h --no-browser --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__logout)
+            opts="-h --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

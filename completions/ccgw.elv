@@ -29,6 +29,8 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand env 'Print shell exports for the profile: eval "$(ccgw env)"'
             cand settings 'Write, remove or show the gateway keys in Claude Code''s settings files'
             cand key 'Print the gateway key (Claude Code''s apiKeyHelper)'
+            cand login 'Sign in with the profile''s identity provider (an `oidc` key source)'
+            cand logout 'Sign out: revoke the refresh token at the identity provider, delete it from the keyring and drop the profile''s cached tokens'
             cand secret 'Store or delete a secret in the OS keyring (the value is read from stdin)'
             cand cache 'Inspect or drop cached keys'
             cand exec 'Run a command with the profile''s environment (and, for claude, its apiKeyHelper)'
@@ -156,6 +158,19 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand --no-cache 'Fetch from the source and neither read nor write the cache'
             cand --refresh 'Fetch from the source and update the cache'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ccgw;login'= {
+            cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
+            cand --profile 'Profile to use [default: the config''s `default_profile`]'
+            cand --no-browser 'Never open a browser: print the URL (and the code) only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'ccgw;logout'= {
+            cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
+            cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -67,6 +67,18 @@ pub enum Command {
     /// Print the gateway key (Claude Code's apiKeyHelper)
     Key(KeyArgs),
 
+    /// Sign in with the profile's identity provider (an `oidc` key source)
+    ///
+    /// The device flow prints a URL and a code to enter there (and opens a browser when there
+    /// is a display); the browser flow opens the identity provider's sign-in page and takes
+    /// its answer on a loopback port. The refresh token goes to the OS keyring, never a file;
+    /// `ccgw key` then renews the token silently.
+    Login(LoginArgs),
+
+    /// Sign out: revoke the refresh token at the identity provider, delete it from the
+    /// keyring and drop the profile's cached tokens
+    Logout,
+
     /// Store or delete a secret in the OS keyring (the value is read from stdin)
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -324,6 +336,13 @@ pub struct KeyArgs {
     /// Fetch from the source and update the cache
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Never open a browser: print the URL (and the code) only
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Subcommand)]

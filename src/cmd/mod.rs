@@ -7,6 +7,8 @@ mod env;
 mod exec;
 mod init;
 mod key;
+mod login;
+mod logout;
 mod man;
 mod profile;
 mod secret;
@@ -59,6 +61,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Env(args) => env::run(&ctx, args),
         Command::Settings(c) => settings::run(&ctx, c),
         Command::Key(args) => key::run(&ctx, args),
+        Command::Login(args) => login::run(&ctx, args),
+        Command::Logout => logout::run(&ctx),
         Command::Secret(c) => secret::run(&ctx, c),
         Command::Cache(c) => cache::run(&ctx, c),
         Command::Exec(args) => exec::run(&ctx, args),

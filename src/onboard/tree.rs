@@ -225,6 +225,12 @@ fn key_source(
         SourceKind::Env => KeySource::Env(EnvSource {
             var: text(ask, &q::ENV_VAR, args.env_var.as_deref())?,
         }),
+        SourceKind::Oidc => {
+            return Err(crate::error::config(
+                "`ccgw init` cannot set up an oidc source yet",
+                Some("write the `[profiles.NAME.key]` table with `source = \"oidc\"` by hand, then run `ccgw login`".into()),
+            ));
+        }
     })
 }
 
