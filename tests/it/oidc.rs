@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::claude::{self, TIMEOUT};
+use crate::common::jwks_gateway::JwksGateway;
+use crate::common::litellm::MODEL;
 use crate::common::oidc_provider::{self, AUDIENCE, OidcProvider};
 use crate::common::{Ccgw, Config, Profile, TestEnv, ccgw_bin, dep, require};
 
@@ -72,10 +75,13 @@ fn setup(test: &str, extra_key: &str) -> Setup {
 }
 
 fn setup_with_ttl(test: &str, extra_key: &str, token_ttl: u64) -> Setup {
+    setup_for(test, extra_key, token_ttl, Profile::new("sso"))
+}
+
+fn setup_for(test: &str, extra_key: &str, token_ttl: u64, mut profile: Profile) -> Setup {
     let op = OidcProvider::start(token_ttl);
     let env = TestEnv::new();
     let service = service(test);
-    let mut profile = Profile::new("sso");
     for line in op.key_toml(&service, extra_key).lines() {
         let (k, v) = line.split_once(" = ").unwrap();
         profile = profile.key_raw(k, v);
@@ -432,4 +438,52 @@ fn browser_flow_signs_in_and_refuses_a_forged_state() {
         "the forged code was never redeemed"
     );
     assert_eq!(s.key(), key, "the earlier sign-in still stands");
+}
+
+/// End to end: the real Claude Code, through `ccgw exec` and then through the settings file
+/// `ccgw settings write` leaves, sends the signed-in user's token to a gateway (the real
+/// LiteLLM) that verifies it against the IdP's JWKS.
+#[test]
+fn claude_code_reaches_a_jwks_verifying_gateway_with_the_signed_in_token() {
+    const ANSWER: &str = "Hello from the LiteLLM mock";
+    let gw = JwksGateway::shared();
+    // Tokens cached for 9 minutes: no refresh while claude runs.
+    let profile = Profile::new("sso")
+        .gateway(gw.base())
+        .set("model", MODEL)
+        .set("key_ttl", "1h");
+    let s = setup_for("e2e", "", 600, profile);
+    gw.trust(&s.op.issuer, &s.op.jwks_url(), AUDIENCE);
+    s.login();
+
+    let mut cmd = Command::new(ccgw_bin());
+    claude::offline(&s.env, &mut cmd, 0);
+    cmd.args(["exec", "--"])
+        .arg(dep("claude"))
+        .args(["-p", "say hello"]);
+    let run = claude::run(cmd, TIMEOUT);
+    run.assert_success();
+    assert!(run.stdout.contains(ANSWER), "{run:#?}\n{}", gw.log());
+
+    Ccgw::new(&s.env)
+        .args(["settings", "write", "--scope", "user"])
+        .code(0)
+        .run();
+    let run = claude::run(claude::print(&s.env, "say hello"), TIMEOUT);
+    run.assert_success();
+    assert!(run.stdout.contains(ANSWER), "{run:#?}\n{}", gw.log());
+
+    let calls = gw.calls(&s.op.issuer);
+    let ok: Vec<_> = calls.iter().filter(|c| c.verdict == "ok").collect();
+    assert!(ok.len() >= 2, "{calls:#?}");
+    assert!(calls.iter().all(|c| c.verdict == "ok"), "{calls:#?}");
+    assert!(
+        ok.iter().all(|c| c.sub.as_deref() == Some("alice")),
+        "{calls:#?}"
+    );
+    assert_eq!(
+        s.op.grants("refresh_token"),
+        0,
+        "both runs used the cached token"
+    );
 }
