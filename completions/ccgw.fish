@@ -77,6 +77,14 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-secret-env -d 'En
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-key-file -d 'PEM file holding the JWT signing key' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-ttl -d 'Lifetime of each minted JWT, e.g. 1h' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-claim -d 'Extra JWT claim k=v (repeatable; templates {user} {host} {profile} {env:VAR})' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-issuer -d 'Identity provider\'s issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-client-id -d 'OAuth client id registered at the identity provider (key source `oidc`)' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-flow -d 'How `ccgw login` signs in (key source `oidc`) [default: device]' -r -f -a "device\t'Device authorization grant (RFC 8628): a code to enter on any device\'s browser'
+browser\t'Authorization code with PKCE and a loopback redirect (RFC 8252) on this machine'"
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-token -d 'Which token the gateway is sent (key source `oidc`) [default: access_token]' -r -f -a "access_token\t''
+id_token\t''"
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-scope -d 'Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-audience -d 'Resource / audience the token is for (key source `oidc`), when the IdP needs one' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l command -d 'Command that prints the key (key source `command`)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l env-var -d 'Environment variable holding the key (key source `env`)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l scope -d 'Which Claude Code settings file to write' -r -f -a "user\t''

@@ -230,6 +230,30 @@ pub struct InitArgs {
     #[arg(long = "jwt-claim", value_name = "K=V")]
     pub jwt_claims: Vec<String>,
 
+    /// Identity provider's issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// OAuth client id registered at the identity provider (key source `oidc`)
+    #[arg(long, value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// How `ccgw login` signs in (key source `oidc`) [default: device]
+    #[arg(long, value_enum)]
+    pub oidc_flow: Option<crate::config::OidcFlow>,
+
+    /// Which token the gateway is sent (key source `oidc`) [default: access_token]
+    #[arg(long, value_enum)]
+    pub oidc_token: Option<crate::config::OidcToken>,
+
+    /// Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]
+    #[arg(long = "oidc-scope", value_name = "SCOPE")]
+    pub oidc_scopes: Vec<String>,
+
+    /// Resource / audience the token is for (key source `oidc`), when the IdP needs one
+    #[arg(long, value_name = "AUD")]
+    pub oidc_audience: Option<String>,
+
     /// Command that prints the key (key source `command`)
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,

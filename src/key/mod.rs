@@ -1,4 +1,4 @@
-//! The key: sources (vault, keyring, jwt, command, env) and the shared TTL cache.
+//! The key: sources (vault, keyring, jwt, command, env, oidc) and the shared TTL cache.
 //!
 //! `resolve` is the one entry point: cache first (a hit reads one small file: no async runtime,
 //! no TLS, no network, no keyring), then the profile's source under a lock. A key in the OS

@@ -127,6 +127,17 @@ fn signed_out(name: &str, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// Whether a refresh token for profile `name` is held (doctor: yes or no, never the token).
+pub fn signed_in(name: &str, src: &OidcSource) -> Result<bool> {
+    match refresh_slot(name, src).read() {
+        Ok(_) => Ok(true),
+        Err(e) => match signed_out(name, e) {
+            e if e.to_string().contains("is not signed in") => Ok(false),
+            e => Err(e),
+        },
+    }
+}
+
 /// What `ccgw login` tells the user: who the tokens say signed in.
 pub fn who(tokens: &TokenSet) -> Option<String> {
     [

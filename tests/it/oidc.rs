@@ -487,3 +487,80 @@ fn claude_code_reaches_a_jwks_verifying_gateway_with_the_signed_in_token() {
         "both runs used the cached token"
     );
 }
+
+/// `ccgw init --key-source oidc` (non-interactive: no browser) writes the profile from the one
+/// question tree, then signs in; `ccgw doctor`'s key check then says who is signed in, that a
+/// refresh token is held and that the IdP answers, and never prints a token. The refresh token
+/// sits in the platform keyring (a real gnome-keyring Secret Service), as it would by default.
+#[test]
+fn init_signs_in_and_doctor_says_who_is_signed_in() {
+    let op = OidcProvider::start(600);
+    let ss = crate::common::secret_service::SecretService::start();
+    let env = TestEnv::new();
+    let mut cmd = Command::new(ccgw_bin());
+    env.apply(&mut cmd);
+    ss.apply(&mut cmd);
+    let mut child = cmd
+        .args([
+            "init",
+            "--non-interactive",
+            "--no-doctor",
+            "--profile",
+            "sso",
+        ])
+        .args(["--gateway", "http://127.0.0.1:4000", "--scope", "none"])
+        .args(["--key-source", "oidc", "--oidc-issuer", &op.issuer])
+        .args(["--oidc-client-id", oidc_provider::CLIENT_ID])
+        .args(["--oidc-scope", "offline_access", "--oidc-scope", "gateway"])
+        .args(["--oidc-audience", AUDIENCE])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut shown = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{shown}");
+        shown.push_str(&line);
+        if let Some(url) = line.trim().strip_prefix("To sign in, open ") {
+            break url.to_owned();
+        }
+    };
+    s_approve(&op, &url);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{shown}{rest}");
+    assert!(rest.contains("signed in as carol"), "{shown}{rest}");
+    let config = crate::common::read(env.config_path());
+    assert!(config.contains("source = \"oidc\""), "{config}");
+    assert!(
+        config.contains("scopes = [\"openid\", \"offline_access\", \"gateway\"]"),
+        "{config}"
+    );
+
+    let mut cmd = Command::new(ccgw_bin());
+    env.apply(&mut cmd);
+    ss.apply(&mut cmd);
+    let key = cmd.arg("key").output().unwrap();
+    assert!(key.status.success(), "{key:?}");
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    assert_eq!(op.verify(&key, AUDIENCE)["sub"], "carol");
+
+    let mut cmd = Command::new(ccgw_bin());
+    env.apply(&mut cmd);
+    ss.apply(&mut cmd);
+    let doctor = cmd.args(["doctor", "--only", "key"]).output().unwrap();
+    let report = String::from_utf8_lossy(&doctor.stdout).into_owned()
+        + &String::from_utf8_lossy(&doctor.stderr);
+    assert!(report.contains("signed in as carol"), "{report}");
+    assert!(report.contains("refresh token held: yes"), "{report}");
+    assert!(report.contains("the identity provider answers"), "{report}");
+    assert!(!report.contains(&key), "{report}");
+    assert!(!report.contains(&key[key.len() - 20..]), "{report}");
+}
+
+fn s_approve(op: &OidcProvider, url: &str) {
+    op.approve(url, "carol", None);
+}
