@@ -233,8 +233,12 @@ pub struct VaultSource {
     /// KV mount [default: "secret"].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<String>,
-    /// Secret path inside the mount.
+    /// Secret path inside the mount (a KV secret; not with `identity_role`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
+    /// Serve the identity token of `identity/oidc/token/NAME` instead of a KV secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_role: Option<String>,
     /// Field holding the key [default: "api_key"].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -663,12 +667,11 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
     for (name, value) in &p.env {
         check(&["env", name], rules::env_var(name, value))?;
     }
-    if let KeySource::Vault(VaultSource {
-        kv_version: Some(v),
-        ..
-    }) = &p.key
-    {
-        check(&["key", "kv_version"], rules::kv_version(*v))?;
+    if let KeySource::Vault(v) = &p.key {
+        vault_target(v)?;
+        if let Some(version) = v.kv_version {
+            check(&["key", "kv_version"], rules::kv_version(version))?;
+        }
     }
     if let KeySource::Jwt(jwt) = &p.key {
         check(
@@ -710,6 +713,43 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
             "vertex mode needs `vertex = { project = \"…\" }`".into(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// A vault source reads either a KV secret (`path`, with `mount`, `field`, `kv_version`) or an
+/// identity token (`identity_role`), never both.
+fn vault_target(v: &VaultSource) -> std::result::Result<(), Invalid> {
+    let Some(role) = &v.identity_role else {
+        if v.path.is_empty() {
+            return Err(Invalid {
+                hint: Some(
+                    "set `path` to the KV secret holding the key, or `identity_role` to serve a Vault identity token".into(),
+                ),
+                ..Invalid::at(&["key"], "missing field `path`".into())
+            });
+        }
+        return Ok(());
+    };
+    check(&["key", "identity_role"], rules::identity_role(role))?;
+    let kv_fields = [
+        ("path", !v.path.is_empty()),
+        ("mount", v.mount.is_some()),
+        ("field", v.field.is_some()),
+        ("kv_version", v.kv_version.is_some()),
+    ];
+    match kv_fields.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(Invalid {
+            hint: Some(format!(
+                "remove `{field}`, or `identity_role` to read a KV secret instead"
+            )),
+            ..Invalid::at(
+                &["key", field],
+                format!(
+                    "`{field}` is for a KV secret; this source serves the identity token of `identity_role`"
+                ),
+            )
+        }),
+        None => Ok(()),
     }
 }
 
@@ -797,6 +837,25 @@ pub mod rules {
                 format!("must be 1 or 2, not {v}"),
                 Some("leave it out and ccgw asks Vault which version the mount is"),
             )),
+        }
+    }
+
+    /// A vault `identity_role`: one path segment of `identity/oidc/token/NAME`.
+    pub fn identity_role(name: &str) -> Result<(), Broken> {
+        let ok = !name.is_empty()
+            && name.len() <= 128
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && name != "."
+            && name != "..";
+        if ok {
+            Ok(())
+        } else {
+            Err(broken(
+                format!("{name:?} is not a role name"),
+                Some("the name of an `identity/oidc/role`: letters, digits, `-`, `_`, `.`"),
+            ))
         }
     }
 
@@ -1317,6 +1376,56 @@ mod tests {
             r#"{ ANTHROPIC_CUSTOM_HEADERS = "x-a: 1\nx-b: two words", DISABLE_PROMPT_CACHING = "1" }"#,
         );
         assert!(parse(Path::new("c.toml"), &ok).is_ok());
+    }
+
+    /// `identity_role` replaces the KV secret: with any KV field beside it, or with neither,
+    /// the load fails naming the file, the line and the field.
+    #[test]
+    fn a_vault_source_reads_a_secret_or_an_identity_token_not_both() {
+        let vault = |body: &str| GOOD.replace("source = \"env\"\nvar = \"K\"", body);
+        let ok = parse(
+            Path::new("c.toml"),
+            &vault("source = \"vault\"\nidentity_role = \"gw\"\nauth = \"userpass\"\nusername = \"ada\""),
+        )
+        .unwrap();
+        assert!(matches!(
+            &ok.profiles["work"].key,
+            KeySource::Vault(v) if v.identity_role.as_deref() == Some("gw") && v.path.is_empty()
+        ));
+        for (field, value) in [
+            ("path", "\"gw\""),
+            ("mount", "\"kv\""),
+            ("field", "\"token\""),
+            ("kv_version", "2"),
+        ] {
+            let text = vault(&format!(
+                "source = \"vault\"\nidentity_role = \"gw\"\n{field} = {value}"
+            ));
+            let e = err(&text);
+            assert!(
+                e.starts_with(&format!(
+                    "c.toml:9: profiles.work.key.{field}: `{field}` is for a KV secret"
+                )),
+                "{e}"
+            );
+            assert!(hint(&text).unwrap().contains(&format!("remove `{field}`")));
+        }
+        let neither = vault("source = \"vault\"\nauth = \"token\"");
+        let e = err(&neither);
+        assert!(
+            e.starts_with("c.toml:6: profiles.work.key: missing field `path`"),
+            "{e}"
+        );
+        assert!(hint(&neither).unwrap().contains("identity_role"));
+        for bad in ["", "a/b", "..", "x y", "gw?"] {
+            let text = vault(&format!("source = \"vault\"\nidentity_role = {bad:?}"));
+            let e = err(&text);
+            assert!(
+                e.starts_with("c.toml:8: profiles.work.key.identity_role: ")
+                    && e.contains("is not a role name"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     /// A Vault address follows the same URL rule as the gateway, at load.

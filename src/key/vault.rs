@@ -14,7 +14,7 @@ use anyhow::Result;
 
 use crate::config::{VaultAuth, VaultSource};
 use crate::error;
-use crate::key::{Fetched, cache, keyring};
+use crate::key::{Fetched, cache, claims, keyring};
 use crate::transport::{self, BodyError, ProblemKind, classify, tls};
 
 /// Per-request limit (connect included).
@@ -32,6 +32,8 @@ struct SecretLocation {
     mount: String,
     path: String,
     field: String,
+    /// `identity_role`: the key is this role's identity token, not a KV secret.
+    identity_role: Option<String>,
 }
 
 impl SecretLocation {
@@ -60,6 +62,7 @@ impl SecretLocation {
             mount: src.mount.clone().unwrap_or_else(|| "secret".into()),
             path: src.path.trim_matches('/').to_owned(),
             field: src.field.clone().unwrap_or_else(|| "api_key".into()),
+            identity_role: src.identity_role.clone(),
         })
     }
 
@@ -78,7 +81,7 @@ async fn fetch_async(name: &str, src: &VaultSource, target: &SecretLocation) -> 
     let mut client = client(src, target)?;
     if src.auth == VaultAuth::Token {
         client.set_token(&static_token(name)?);
-        return read(&client, src, target).await;
+        return read_target(&client, src, target).await;
     }
     let login_entry = cache::dir()
         .ok()
@@ -88,7 +91,7 @@ async fn fetch_async(name: &str, src: &VaultSource, target: &SecretLocation) -> 
         && cache::usable(&entry, cache::now())
     {
         client.set_token(&entry.key);
-        match read(&client, src, target).await {
+        match read_target(&client, src, target).await {
             // A revoked or expired-early token: forget it and log in once more.
             Err(e) if is_denied(&e) => {
                 let _ = cache::remove(path);
@@ -117,7 +120,80 @@ async fn fetch_async(name: &str, src: &VaultSource, target: &SecretLocation) -> 
             eprintln!("warning: could not cache the vault login token: {e:#}");
         }
     }
-    read(&client, src, target).await
+    read_target(&client, src, target).await
+}
+
+/// The key: the role's identity token, or the KV secret's field.
+async fn read_target(
+    client: &Vault,
+    src: &VaultSource,
+    target: &SecretLocation,
+) -> Result<Fetched> {
+    match &target.identity_role {
+        Some(role) => identity_token(client, role).await,
+        None => read(client, src, target).await,
+    }
+}
+
+/// How long before its `exp` an identity token stops being served from the cache. Claude Code
+/// (≥ 2.1.332) waits for a fresh helper run once a JWT's `exp` is less than 30 s away, and a
+/// gateway's clock may run a little ahead: a minute leaves room for both.
+pub const IDENTITY_TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+/// `identity/oidc/token/ROLE`: a JWT signed by Vault for the token's entity. It is cached until
+/// `IDENTITY_TOKEN_MARGIN` before its own `exp` (the cache also caps it at `key_ttl`).
+async fn identity_token(client: &Vault, role: &str) -> Result<Fetched> {
+    let what = format!("the identity token of role `{role}`");
+    let answer = client
+        .call(
+            reqwest::Method::GET,
+            &format!("identity/oidc/token/{role}"),
+            None,
+            &what,
+        )
+        .await
+        .map_err(|e| identity_hint(e, role))?;
+    identity_fetched(&answer, &what)
+}
+
+/// The token of an `identity/oidc/token` answer, with its expiry; pure.
+fn identity_fetched(answer: &Json, what: &str) -> Result<Fetched> {
+    let Some(token) = answer["data"]["token"].as_str().filter(|t| !t.is_empty()) else {
+        return Err(unexpected(
+            &format!("the answer to {what} has no `data.token`"),
+            None,
+        ));
+    };
+    let Some(exp) = claims::peek(token).and_then(|c| c.expires_at()) else {
+        return Err(unexpected(
+            &format!("the answer to {what} is not a JWT with an `exp`"),
+            None,
+        ));
+    };
+    Ok(Fetched {
+        key: token.to_owned(),
+        expires_at: Some(exp.checked_sub(IDENTITY_TOKEN_MARGIN).unwrap_or(exp)),
+    })
+}
+
+/// A refused identity-token read names what the Vault admin has to set up.
+fn identity_hint(e: anyhow::Error, role: &str) -> anyhow::Error {
+    let Some(f) = e.downcast_ref::<error::Failure>() else {
+        return e;
+    };
+    let hint = if is_denied(&e) {
+        format!(
+            "the token's policies must grant `read` on `identity/oidc/token/{role}`, and the \
+             token must belong to an entity (a login, not a root or orphan token)"
+        )
+    } else if f.message.contains("(404)") {
+        format!(
+            "ask the Vault admin to create the role: `vault write identity/oidc/role/{role} key=…`"
+        )
+    } else {
+        return e;
+    };
+    error::auth(f.message.clone(), Some(hint))
 }
 
 /// The cache entry of a login token: one per profile and auth configuration (not per secret).
@@ -736,6 +812,40 @@ mod tests {
             v.url("secret/data/gw").as_str(),
             "http://127.0.0.1:8200/v1/secret/data/gw"
         );
+    }
+
+    #[test]
+    fn an_identity_token_expires_a_minute_before_its_exp() {
+        let jwt = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({"sub": "e", "exp": 2_000_000_000u64}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let answer = serde_json::json!({"data": {"token": jwt, "client_id": "c", "ttl": 300}});
+        let f = identity_fetched(&answer, "the token").unwrap();
+        assert_eq!(f.key, jwt);
+        assert_eq!(
+            f.expires_at,
+            Some(std::time::UNIX_EPOCH + Duration::from_secs(2_000_000_000 - 60))
+        );
+        for bad in [
+            serde_json::json!({"data": {}}),
+            serde_json::json!({"data": {"token": ""}}),
+            serde_json::json!({"data": {"token": "not-a-jwt"}}),
+        ] {
+            let e = identity_fetched(&bad, "the token").unwrap_err().to_string();
+            assert!(e.starts_with("unexpected answer from Vault: "), "{e}");
+            assert!(!e.contains("not-a-jwt"), "{e}");
+        }
+        let no_exp = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({"sub": "e"}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let e = identity_fetched(&serde_json::json!({"data": {"token": no_exp}}), "the token");
+        assert!(e.unwrap_err().to_string().contains("with an `exp`"));
     }
 
     #[test]

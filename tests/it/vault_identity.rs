@@ -6,9 +6,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::common::jwks_gateway::JwksGateway;
+use std::path::PathBuf;
+
+use crate::common::jwks_gateway::{Call, JwksGateway};
 use crate::common::litellm::MODEL;
 use crate::common::openbao::{IdentityRole, OpenBao};
+use crate::common::{Ccgw, Config, Profile, TestEnv, read};
 
 /// `POST /v1/messages` to `base` with `key` as `x-api-key`; the status and the body.
 fn messages(base: &str, key: &str) -> (u16, String) {
@@ -70,15 +73,18 @@ fn the_jwks_gateway_verifies_openbao_identity_tokens() {
     assert_eq!(status, 200, "{text}\n{}", gw.log());
     assert!(text.contains("Hello from the LiteLLM mock"), "{text}");
 
-    let mut forged = token.clone();
-    let last = forged.pop().unwrap();
-    forged.push(if last == 'A' { 'B' } else { 'A' });
+    // One character inside the signature changed (not the last one, whose low bits are
+    // padding: PyJWT refuses a token whose padding bits are set before it looks at `iss`).
+    let mut forged = token.clone().into_bytes();
+    let at = token.rfind('.').unwrap() + 10;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
     let (status, text) = messages(gw.base(), &forged);
     assert_eq!(status, 401, "{text}");
 
     let calls = gw.calls(&role.issuer);
     let verdicts: Vec<&str> = calls.iter().map(|c| c.verdict.as_str()).collect();
-    assert_eq!(verdicts.len(), 3, "{calls:#?}");
+    assert_eq!(verdicts.len(), 3, "{verdicts:?}\nwhole log:\n{}", gw.log());
     assert!(verdicts[0].starts_with("untrusted issuer"), "{verdicts:?}");
     assert_eq!(verdicts[1], "ok");
     assert!(
@@ -92,4 +98,201 @@ fn the_jwks_gateway_verifies_openbao_identity_tokens() {
     assert_eq!(ok.claims["username"], IdentityRole::USER);
     assert_eq!(ok.claims["team"], IdentityRole::TEAM);
     assert_eq!(ok.claims["aud"], role.client_id.as_str());
+}
+
+/// The one cached key entry (not the Vault login entry), as JSON.
+fn key_entry(env: &TestEnv) -> serde_json::Value {
+    let entries: Vec<PathBuf> = std::fs::read_dir(env.cache_home().join("ccgw"))
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.ends_with(".json") && !n.contains("vault-login")
+        })
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    serde_json::from_str(&read(&entries[0])).unwrap()
+}
+
+/// `key` sent to the gateway must pass; the verifier's record of it.
+fn verified(gw: &JwksGateway, role: &IdentityRole, key: &str) -> Call {
+    let (status, text) = messages(gw.base(), key);
+    assert_eq!(status, 200, "{text}\n{}", gw.log());
+    let call = gw.calls(&role.issuer).pop().unwrap();
+    assert_eq!(call.verdict, "ok", "{call:#?}");
+    call
+}
+
+/// The entity a Vault token belongs to (the identity token's `sub`).
+fn entity_of(bao: &OpenBao, token: &str) -> String {
+    let out = bao
+        .bao(&["token", "lookup", "-format=json"])
+        .env("BAO_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["data"]["entity_id"].as_str().unwrap().to_owned()
+}
+
+fn identity_profile(gateway: &str, bao: &OpenBao, key_ttl: &str) -> Profile {
+    Profile::new("work")
+        .gateway(gateway)
+        .set("key_ttl", key_ttl)
+        .key("vault", &[("addr", &bao.addr), ("identity_role", "gw")])
+}
+
+/// Token auth (a userpass login's token in VAULT_TOKEN): the identity token verifies against
+/// OpenBao's JWKS, names the user's entity, carries the role's template claims, and is read
+/// from Vault once: the second `ccgw key` is served with the Vault token already revoked.
+#[test]
+fn an_identity_token_verifies_carries_its_claims_and_is_read_once() {
+    let gw = JwksGateway::shared();
+    let bao = OpenBao::start();
+    let role = bao.identity_role("gw", "5m");
+    gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
+    let user = bao.userpass_token();
+    let env = TestEnv::new();
+    env.write_config(
+        &Config::new()
+            .profile(identity_profile(gw.base(), &bao, "1h"))
+            .build(),
+    );
+
+    let first = Ccgw::new(&env)
+        .args(["key"])
+        .env("VAULT_TOKEN", &user)
+        .success()
+        .run();
+    let key = first.stdout.trim_end().to_owned();
+    assert_eq!(first.stdout, format!("{key}\n"));
+    let call = verified(gw, &role, &key);
+    assert_eq!(call.sub.as_deref(), Some(entity_of(&bao, &user).as_str()));
+    assert_eq!(call.claims["username"], IdentityRole::USER);
+    assert_eq!(call.claims["team"], IdentityRole::TEAM);
+    assert_eq!(call.claims["aud"], role.client_id.as_str());
+    let exp = call.claims["exp"].as_u64().unwrap();
+    let iat = call.claims["iat"].as_u64().unwrap();
+    assert_eq!(exp - iat, 300, "the role's ttl");
+
+    // Cached until a minute before the token's own exp (key_ttl, 1h, is later).
+    assert_eq!(key_entry(&env)["expires_at"].as_u64(), Some(exp - 60));
+
+    // The Vault token is gone: only the cache can answer now.
+    let revoke = bao
+        .bao(&["token", "revoke", "-self"])
+        .env("BAO_TOKEN", &user)
+        .output()
+        .unwrap();
+    assert!(revoke.status.success(), "{revoke:?}");
+    Ccgw::new(&env)
+        .args(["key"])
+        .env("VAULT_TOKEN", &user)
+        .success()
+        .stdout_is(&format!("{key}\n"))
+        .run();
+    assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
+
+    // Asking Vault again proves it: the revoked token is refused (exit 4, nothing on stdout).
+    Ccgw::new(&env)
+        .args(["key", "--refresh"])
+        .env("VAULT_TOKEN", &user)
+        .code(4)
+        .stdout_is("")
+        .stderr_has("identity token of role `gw`")
+        .stderr_has("hint: ")
+        .stderr_lacks(&key)
+        .run();
+}
+
+/// AppRole auth: ccgw logs in, reads the token for the approle's entity, and caches it no
+/// longer than the profile's key_ttl when that is shorter than the token's life.
+#[test]
+fn an_identity_token_through_an_approle_login_is_capped_by_key_ttl() {
+    let gw = JwksGateway::shared();
+    let bao = OpenBao::start();
+    let role = bao.identity_role("gw", "1h");
+    gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
+    bao.run(&["auth", "enable", "approle"]);
+    bao.run(&[
+        "write",
+        "auth/approle/role/ci",
+        "token_policies=id-token",
+        "token_ttl=20m",
+    ]);
+    let role_id = bao
+        .run(&["read", "-field=role_id", "auth/approle/role/ci/role-id"])
+        .trim()
+        .to_owned();
+    let secret_id = bao
+        .run(&[
+            "write",
+            "-f",
+            "-field=secret_id",
+            "auth/approle/role/ci/secret-id",
+        ])
+        .trim()
+        .to_owned();
+    let env = TestEnv::new();
+    let secret_file = env.home().join("secret-id");
+    std::fs::write(&secret_file, &secret_id).unwrap();
+    let secret_file = secret_file.display().to_string();
+    env.write_config(
+        &Config::new()
+            .profile(
+                identity_profile(gw.base(), &bao, "2m")
+                    .key_raw("auth", "\"approle\"")
+                    .key_raw("role_id", &format!("{role_id:?}"))
+                    .key_raw("secret_id_file", &format!("{secret_file:?}")),
+            )
+            .build(),
+    );
+
+    let out = Ccgw::new(&env).args(["key"]).success().run();
+    let key = out.stdout.trim_end();
+    let call = verified(gw, &role, key);
+    assert!(call.sub.as_deref().is_some_and(|s| !s.is_empty()));
+    assert_eq!(call.claims["team"], IdentityRole::TEAM);
+    let entry = key_entry(&env);
+    let (fetched, expires) = (
+        entry["fetched_at"].as_u64().unwrap(),
+        entry["expires_at"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        expires - fetched,
+        120,
+        "capped at key_ttl, not the token's hour"
+    );
+    Ccgw::new(&env)
+        .args(["key"])
+        .success()
+        .stdout_is(&out.stdout)
+        .run();
+    assert_eq!(bao.count_requests("auth/approle/login", "update"), 1);
+    assert_eq!(bao.count_requests("identity/oidc/token/gw", "read"), 1);
+}
+
+/// A token without the policy: exit 4, and the hint names the path the policy must grant.
+#[test]
+fn a_token_without_the_policy_is_told_what_to_grant() {
+    let bao = OpenBao::start();
+    let _role = bao.identity_role("gw", "5m");
+    let no_policy = bao
+        .run(&["token", "create", "-policy=default", "-field=token"])
+        .trim()
+        .to_owned();
+    let env = TestEnv::new();
+    env.write_config(
+        &Config::new()
+            .profile(identity_profile("http://127.0.0.1:4000", &bao, "1h"))
+            .build(),
+    );
+    Ccgw::new(&env)
+        .args(["key"])
+        .env("VAULT_TOKEN", &no_policy)
+        .code(4)
+        .stdout_is("")
+        .stderr_has("vault denied access to the identity token of role `gw`")
+        .stderr_has("`read` on `identity/oidc/token/gw`")
+        .run();
 }

@@ -224,12 +224,15 @@ impl OpenBao {
         let file = self.dir.path().join(format!("{name}-policy.hcl"));
         std::fs::write(&file, policy).unwrap();
         self.run(&["policy", "write", "id-token", &file.display().to_string()]);
-        self.run(&[
-            "write",
-            &format!("auth/userpass/users/{}", IdentityRole::USER),
-            &format!("password={}", IdentityRole::PASSWORD),
-            "token_policies=id-token",
-        ]);
+        self.run_with_stdin(
+            &[
+                "write",
+                &format!("auth/userpass/users/{}", IdentityRole::USER),
+                "password=-",
+                "token_policies=id-token",
+            ],
+            IdentityRole::PASSWORD,
+        );
         self.run(&[
             "write",
             &format!("identity/oidc/key/{name}-key"),
@@ -276,13 +279,33 @@ impl OpenBao {
 
     /// Log in as the userpass user with the bao CLI; the token.
     pub fn userpass_token(&self) -> String {
-        self.run(&[
-            "write",
-            "-field=token",
-            &format!("auth/userpass/login/{}", IdentityRole::USER),
-            &format!("password={}", IdentityRole::PASSWORD),
-        ])
+        self.run_with_stdin(
+            &[
+                "write",
+                "-field=token",
+                &format!("auth/userpass/login/{}", IdentityRole::USER),
+                "password=-",
+            ],
+            IdentityRole::PASSWORD,
+        )
         .trim()
         .to_owned()
+    }
+
+    /// `run` with `input` on stdin (a password: never in argv, where any process can read it).
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> String {
+        let mut cmd = self.bao(args);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "bao {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 }
