@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('--vault-addr', '--vault-addr', [CompletionResultType]::ParameterName, 'Vault address [default: $VAULT_ADDR]')
             [CompletionResult]::new('--vault-mount', '--vault-mount', [CompletionResultType]::ParameterName, 'Vault KV mount [default: secret]')
             [CompletionResult]::new('--vault-path', '--vault-path', [CompletionResultType]::ParameterName, 'Vault secret path inside the mount')
+            [CompletionResult]::new('--vault-identity-role', '--vault-identity-role', [CompletionResultType]::ParameterName, 'Serve the Vault identity token of identity/oidc/token/ROLE instead of a KV secret')
             [CompletionResult]::new('--vault-field', '--vault-field', [CompletionResultType]::ParameterName, 'Field of the Vault secret holding the key [default: api_key]')
             [CompletionResult]::new('--vault-auth', '--vault-auth', [CompletionResultType]::ParameterName, 'Vault auth method [default: token]')
             [CompletionResult]::new('--vault-role-id', '--vault-role-id', [CompletionResultType]::ParameterName, 'AppRole role id (vault auth approle)')

@@ -283,7 +283,7 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__init)
-            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --oidc-issuer --oidc-client-id --oidc-flow --oidc-token --oidc-scope --oidc-audience --command --env-var --scope --no-doctor --config --profile --help"
+            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-identity-role --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --oidc-issuer --oidc-client-id --oidc-flow --oidc-token --oidc-scope --oidc-audience --command --env-var --scope --no-doctor --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +334,10 @@ _ccgw() {
                     return 0
                     ;;
                 --vault-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-identity-role)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

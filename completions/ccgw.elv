@@ -51,6 +51,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --vault-addr 'Vault address [default: $VAULT_ADDR]'
             cand --vault-mount 'Vault KV mount [default: secret]'
             cand --vault-path 'Vault secret path inside the mount'
+            cand --vault-identity-role 'Serve the Vault identity token of identity/oidc/token/ROLE instead of a KV secret'
             cand --vault-field 'Field of the Vault secret holding the key [default: api_key]'
             cand --vault-auth 'Vault auth method [default: token]'
             cand --vault-role-id 'AppRole role id (vault auth approle)'

@@ -61,6 +61,7 @@ oidc\t'Sign-in with the organisation\'s OpenID Connect identity provider (`ccgw 
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-addr -d 'Vault address [default: $VAULT_ADDR]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-mount -d 'Vault KV mount [default: secret]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-path -d 'Vault secret path inside the mount' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-identity-role -d 'Serve the Vault identity token of identity/oidc/token/ROLE instead of a KV secret' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-field -d 'Field of the Vault secret holding the key [default: api_key]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-auth -d 'Vault auth method [default: token]' -r -f -a "token\t''
 approle\t''

@@ -182,6 +182,10 @@ pub struct InitArgs {
     #[arg(long, value_name = "PATH")]
     pub vault_path: Option<String>,
 
+    /// Serve the Vault identity token of identity/oidc/token/ROLE instead of a KV secret
+    #[arg(long, value_name = "ROLE", conflicts_with_all = ["vault_path", "vault_mount", "vault_field"])]
+    pub vault_identity_role: Option<String>,
+
     /// Field of the Vault secret holding the key [default: api_key]
     #[arg(long, value_name = "FIELD")]
     pub vault_field: Option<String>,

@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::cli::CacheCommand;
 use crate::cmd::Ctx;
 use crate::key::cache::{self, Entry, Freshness, StaleReason};
+use crate::key::claims;
 use crate::key::vault;
 
 pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
@@ -23,11 +24,19 @@ pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
                 eprintln!("no cached keys in `{}`", dir.display());
                 return Ok(());
             }
-            let rows: Vec<[String; 5]> = entries
+            let rows: Vec<[String; 6]> = entries
                 .iter()
                 .map(|(_, r)| row(&r.entry, cache::now()))
                 .collect();
-            let header = ["PROFILE", "SOURCE", "FETCHED", "EXPIRES", "STATE"].map(String::from);
+            let header = [
+                "PROFILE",
+                "SOURCE",
+                "FETCHED",
+                "EXPIRES",
+                "STATE",
+                "TOKEN EXP",
+            ]
+            .map(String::from);
             let mut out = std::io::stdout().lock();
             out.write_all(table(&header, &rows).as_bytes())?;
             Ok(())
@@ -60,8 +69,9 @@ pub fn run(ctx: &Ctx, args: CacheCommand) -> Result<()> {
     }
 }
 
-/// One status line; the key itself is never part of it.
-fn row(e: &Entry, now: u64) -> [String; 5] {
+/// One status line; the key itself is never part of it. TOKEN EXP is a JWT key's own `exp`
+/// (the entry expires earlier: see key::vault's margin, and `key_ttl`); `-` for other keys.
+fn row(e: &Entry, now: u64) -> [String; 6] {
     let ago = |t: u64| human(now.saturating_sub(t));
     let state = if e.source == vault::LOGIN_SOURCE {
         if cache::usable(e, now) {
@@ -76,17 +86,23 @@ fn row(e: &Entry, now: u64) -> [String; 5] {
             Freshness::Stale(_) => "expired",
         }
     };
-    let expires = if e.expires_at > now {
-        format!("in {}", human(e.expires_at - now))
-    } else {
-        format!("{} ago", ago(e.expires_at))
+    let when = |t: u64| {
+        if t > now {
+            format!("in {}", human(t - now))
+        } else {
+            format!("{} ago", ago(t))
+        }
     };
+    let token_exp = claims::peek(&e.key)
+        .and_then(|c| c.exp)
+        .map_or_else(|| "-".to_owned(), when);
     [
         e.profile.clone(),
         e.source.clone(),
         format!("{} ago", ago(e.fetched_at)),
-        expires,
+        when(e.expires_at),
         state.to_owned(),
+        token_exp,
     ]
 }
 
@@ -94,7 +110,7 @@ fn human(secs: u64) -> String {
     humantime::format_duration(Duration::from_secs(secs)).to_string()
 }
 
-fn table(header: &[String; 5], rows: &[[String; 5]]) -> String {
+fn table(header: &[String; 6], rows: &[[String; 6]]) -> String {
     let mut width = header.clone().map(|h| h.len());
     for r in rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -130,11 +146,32 @@ mod tests {
         let r = row(&e, 1060);
         assert_eq!(
             r,
-            ["work", "vault", "1m ago", "in 59m", "fresh"].map(String::from)
+            ["work", "vault", "1m ago", "in 59m", "fresh", "-"].map(String::from)
         );
         assert!(!r.concat().contains("sk-secret"));
         assert_eq!(row(&e, 3000)[4], "refresh due");
         assert_eq!(row(&e, 5000)[4], "expired");
         assert_eq!(row(&e, 5000)[3], "6m 40s ago");
+    }
+
+    #[test]
+    fn a_jwt_key_shows_its_own_exp() {
+        let jwt = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({"sub": "ada", "exp": 1360u64}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let e = Entry {
+            profile: "work".into(),
+            source: "vault".into(),
+            fetched_at: 1000,
+            expires_at: 1300,
+            key: jwt.clone(),
+        };
+        let r = row(&e, 1060);
+        assert_eq!((r[3].as_str(), r[5].as_str()), ("in 4m", "in 5m"));
+        assert_eq!(row(&e, 1400)[5], "40s ago");
+        assert!(!r.concat().contains(&jwt[..20]));
     }
 }

@@ -335,6 +335,41 @@ pub const VAULT_ADDR: Text = Text {
     check: |addr| Ok(rules::service_url("addr", addr)?),
 };
 
+/// What a vault source reads: a KV secret, or the user's own identity token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultReads {
+    Secret,
+    IdentityToken,
+}
+
+/// Asked when neither `--vault-path` nor `--vault-identity-role` says; `--non-interactive`
+/// takes a KV secret (and then needs `--vault-path`), as before identity tokens.
+pub const VAULT_READS: Menu<VaultReads> = Menu {
+    flag: "--vault-path or --vault-identity-role",
+    prompt: "What does ccgw read from Vault?",
+    help: "a shared gateway key in a KV secret, or a token Vault signs for you",
+    options: &[
+        (
+            VaultReads::Secret,
+            "secret    a KV secret holding the gateway key",
+        ),
+        (
+            VaultReads::IdentityToken,
+            "identity  your identity token (identity/oidc/token/ROLE)",
+        ),
+    ],
+    assumed: Some(VaultReads::Secret),
+};
+
+pub const VAULT_IDENTITY_ROLE: Text = Text {
+    flag: "--vault-identity-role",
+    prompt: "Identity token role:",
+    help: "the role of identity/oidc/token/ROLE, as your Vault admin named it",
+    default: Suggest::None,
+    optional: false,
+    check: |role| Ok(rules::identity_role(role)?),
+};
+
 /// Answering the default leaves it out of the profile.
 pub const VAULT_MOUNT: Text = Text {
     flag: "--vault-mount",

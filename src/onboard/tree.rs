@@ -264,14 +264,33 @@ fn oidc_scopes(given: Vec<String>) -> Vec<String> {
 
 fn vault(ask: &mut dyn Ask, args: &InitArgs) -> Result<VaultSource> {
     // Struct fields are evaluated in the order written: the order they are asked.
-    let mut v = VaultSource {
-        addr: optional(ask, &q::VAULT_ADDR, args.vault_addr.as_deref())?,
-        mount: unless_default(ask, &q::VAULT_MOUNT, args.vault_mount.as_deref())?,
-        path: text(ask, &q::VAULT_PATH, args.vault_path.as_deref())?,
-        field: unless_default(ask, &q::VAULT_FIELD, args.vault_field.as_deref())?,
-        auth: picked(ask, &q::VAULT_AUTH, args.vault_auth)?,
-        ..VaultSource::default()
+    let addr = optional(ask, &q::VAULT_ADDR, args.vault_addr.as_deref())?;
+    let kv_flags =
+        args.vault_path.is_some() || args.vault_mount.is_some() || args.vault_field.is_some();
+    let reads = match (&args.vault_identity_role, kv_flags) {
+        (Some(_), _) => q::VaultReads::IdentityToken,
+        (None, true) => q::VaultReads::Secret,
+        (None, false) => q::VAULT_READS.ask(ask)?,
     };
+    let mut v = match reads {
+        q::VaultReads::Secret => VaultSource {
+            addr,
+            mount: unless_default(ask, &q::VAULT_MOUNT, args.vault_mount.as_deref())?,
+            path: text(ask, &q::VAULT_PATH, args.vault_path.as_deref())?,
+            field: unless_default(ask, &q::VAULT_FIELD, args.vault_field.as_deref())?,
+            ..VaultSource::default()
+        },
+        q::VaultReads::IdentityToken => VaultSource {
+            addr,
+            identity_role: Some(text(
+                ask,
+                &q::VAULT_IDENTITY_ROLE,
+                args.vault_identity_role.as_deref(),
+            )?),
+            ..VaultSource::default()
+        },
+    };
+    v.auth = picked(ask, &q::VAULT_AUTH, args.vault_auth)?;
     match v.auth {
         VaultAuth::Token => {}
         VaultAuth::Approle => {
@@ -876,6 +895,68 @@ mod tests {
         assert!(refusal(walk(&mut ask, &args(&both), "p")).contains("exclude each other"));
     }
 
+    /// `--vault-identity-role` (or picking "identity") asks the role instead of the KV
+    /// questions; `--non-interactive` with neither it nor `--vault-path` names both flags.
+    #[test]
+    fn a_vault_identity_role_replaces_the_kv_questions() {
+        let base = [
+            GW,
+            &[
+                "--key-source",
+                "vault",
+                "--mode",
+                "unified",
+                "--key-ttl",
+                "1h",
+                "--scope",
+                "user",
+            ],
+        ]
+        .concat();
+        let p = profile(
+            &[
+                &base[..],
+                &[
+                    "--vault-identity-role",
+                    "gw",
+                    "--vault-auth",
+                    "userpass",
+                    "--vault-username",
+                    "ada",
+                ],
+            ]
+            .concat(),
+        );
+        let KeySource::Vault(v) = &p.key else {
+            panic!()
+        };
+        assert_eq!(v.identity_role.as_deref(), Some("gw"));
+        assert_eq!((v.path.as_str(), &v.mount, &v.field), ("", &None, &None));
+        assert_eq!(v.auth, VaultAuth::Userpass);
+
+        let bad = flags(&[&base[..], &["--vault-identity-role", "a/b"]].concat());
+        assert!(refusal(bad).contains("--vault-identity-role: "));
+        let missing = flags(&base);
+        assert!(refusal(missing).contains("--vault-path"));
+
+        let (setup, _) = wizard(
+            &base,
+            &[
+                ("Vault address", T("")),
+                ("What does ccgw read from Vault?", Pick("identity")),
+                ("Identity token role:", T("dev")),
+                ("Vault auth method:", Pick("token")),
+                ("Extra request header", T("")),
+                ("Model", T("")),
+            ],
+        );
+        let KeySource::Vault(v) = setup.profile.key else {
+            panic!()
+        };
+        assert_eq!(v.identity_role.as_deref(), Some("dev"));
+        assert!(v.path.is_empty());
+    }
+
     #[test]
     fn vault_questions_follow_the_auth_method() {
         let base = [
@@ -895,6 +976,7 @@ mod tests {
         let tail = [("Extra request header", T("")), ("Model", T(""))];
         let start = [
             ("Vault address", T("")),
+            ("What does ccgw read from Vault?", Pick("secret")),
             ("KV mount:", T("")),
             ("Secret path:", T("team/gw")),
             ("Field:", T("key")),

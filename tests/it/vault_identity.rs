@@ -95,7 +95,7 @@ fn the_jwks_gateway_verifies_openbao_identity_tokens() {
     assert_eq!(ok.path, "/v1/messages");
     let sub = ok.sub.as_deref().unwrap();
     assert!(!sub.is_empty());
-    assert_eq!(ok.claims["username"], IdentityRole::USER);
+    assert_eq!(ok.claims["preferred_username"], IdentityRole::USER);
     assert_eq!(ok.claims["team"], IdentityRole::TEAM);
     assert_eq!(ok.claims["aud"], role.client_id.as_str());
 }
@@ -168,7 +168,7 @@ fn an_identity_token_verifies_carries_its_claims_and_is_read_once() {
     assert_eq!(first.stdout, format!("{key}\n"));
     let call = verified(gw, &role, &key);
     assert_eq!(call.sub.as_deref(), Some(entity_of(&bao, &user).as_str()));
-    assert_eq!(call.claims["username"], IdentityRole::USER);
+    assert_eq!(call.claims["preferred_username"], IdentityRole::USER);
     assert_eq!(call.claims["team"], IdentityRole::TEAM);
     assert_eq!(call.claims["aud"], role.client_id.as_str());
     let exp = call.claims["exp"].as_u64().unwrap();
@@ -177,6 +177,34 @@ fn an_identity_token_verifies_carries_its_claims_and_is_read_once() {
 
     // Cached until a minute before the token's own exp (key_ttl, 1h, is later).
     assert_eq!(key_entry(&env)["expires_at"].as_u64(), Some(exp - 60));
+    // `cache status` shows the token's own expiry; doctor whom it is for: never the token.
+    let status = Ccgw::new(&env)
+        .args(["cache", "status"])
+        .success()
+        .stdout_has("TOKEN EXP")
+        .stdout_lacks(&key)
+        .run();
+    let row: Vec<&str> = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("work "))
+        .unwrap_or_else(|| panic!("{}", status.stdout))
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(row[1], "vault", "{row:?}");
+    assert!(
+        row[5].starts_with("in 4m") || row[5].starts_with("in 3m"),
+        "{row:?}"
+    );
+    let doctor = Ccgw::new(&env)
+        .args(["doctor", "--only", "key"])
+        .env("VAULT_TOKEN", &user)
+        .stdout_has(format!("JWT for `{}`", IdentityRole::USER))
+        .stdout_lacks(&key)
+        .run();
+    assert!(doctor.code.is_some(), "{doctor:?}");
 
     // The Vault token is gone: only the cache can answer now.
     let revoke = bao
@@ -295,4 +323,55 @@ fn a_token_without_the_policy_is_told_what_to_grant() {
         .stderr_has("vault denied access to the identity token of role `gw`")
         .stderr_has("`read` on `identity/oidc/token/gw`")
         .run();
+}
+
+/// `ccgw init --vault-identity-role` writes a profile whose `ccgw key` is the verified identity
+/// token; naming a KV path beside it is a usage error that writes nothing.
+#[test]
+fn init_with_a_vault_identity_role_gives_a_working_profile() {
+    let gw = JwksGateway::shared();
+    let bao = OpenBao::start();
+    let role = bao.identity_role("gw", "5m");
+    gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
+    let user = bao.userpass_token();
+    let env = TestEnv::new();
+    let init = |extra: &[&str]| {
+        Ccgw::new(&env)
+            .args([
+                "init",
+                "--non-interactive",
+                "--no-doctor",
+                "--scope",
+                "none",
+            ])
+            .args([
+                "--gateway",
+                gw.base(),
+                "--mode",
+                "unified",
+                "--key-ttl",
+                "1h",
+            ])
+            .args(["--key-source", "vault", "--vault-addr", &bao.addr])
+            .args(extra)
+    };
+    init(&["--vault-identity-role", "gw", "--vault-path", "team/gw"])
+        .code(2)
+        .stderr_has("--vault-identity-role")
+        .run();
+    assert!(!env.config_path().exists());
+
+    init(&["--vault-identity-role", "gw"]).success().run();
+    let config: toml::Table = read(env.config_path()).parse().unwrap();
+    let key = config["profiles"]["default"]["key"].as_table().unwrap();
+    assert_eq!(key["identity_role"].as_str(), Some("gw"));
+    assert!(!key.contains_key("path"), "{key:?}");
+
+    let out = Ccgw::new(&env)
+        .args(["key"])
+        .env("VAULT_TOKEN", &user)
+        .success()
+        .run();
+    let call = verified(gw, &role, out.stdout.trim_end());
+    assert_eq!(call.claims["preferred_username"], IdentityRole::USER);
 }

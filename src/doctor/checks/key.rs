@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::doctor::{Input, Outcome, Status};
 // Claude Code's limit on an apiKeyHelper's output (v2.1.227+): one home, with the key rule.
-use crate::key::key_problem;
+use crate::key::{claims, key_problem};
 use crate::redact::mask;
 
 /// A helper slower than this delays Claude Code's first request noticeably.
@@ -257,13 +257,19 @@ fn judge(cmd: &str, run: Run) -> (Outcome, Option<Secret>) {
             None,
         );
     }
-    let exp = jwt_exp(key);
+    // Unverified: the gateway verifies; this says what the token claims.
+    let claims = claims::peek(key);
     let secret = Secret {
         key: key.to_owned(),
-        exp: exp.flatten(),
-        is_jwt: exp.is_some(),
+        exp: claims.as_ref().and_then(|c| c.exp),
+        is_jwt: claims.is_some(),
     };
-    let kind = if secret.is_jwt { "JWT" } else { "key" };
+    // `who` is bounded and free of control characters (key::claims), fit for one line.
+    let kind = match claims.as_ref().map(|c| c.who()) {
+        Some(Some(who)) => format!("JWT for `{who}`"),
+        Some(None) => "JWT".to_owned(),
+        None => "key".to_owned(),
+    };
     let summary = format!("the apiKeyHelper printed a {kind} ({})", mask(key));
     let outcome = if took > SLOW {
         Outcome::warn(
@@ -355,46 +361,6 @@ fn jwt_findings(
     outcome
 }
 
-/// `Some(exp)` when `key` is a JWT (three base64url parts, a JSON object payload), with its
-/// `exp` claim if it has one. Not verified: the doctor only reads the claims.
-fn jwt_exp(key: &str) -> Option<Option<u64>> {
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
-        return None;
-    }
-    let payload = base64url_decode(parts[1])?;
-    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
-    let claims = claims.as_object()?;
-    Some(claims.get("exp").and_then(|e| {
-        e.as_u64()
-            .or_else(|| e.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-    }))
-}
-
-fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for b in s.trim_end_matches('=').bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,9 +429,32 @@ mod tests {
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjIwMDAwMDAwMDB9.c2ln";
 
     #[test]
-    fn reads_a_jwt_exp() {
-        assert_eq!(jwt_exp(JWT), Some(Some(2_000_000_000)));
-        assert_eq!(jwt_exp("sk-not.a.jwt!"), None);
+    fn a_jwt_says_whom_it_is_for_and_its_exp_never_itself() {
+        let (o, s) = judge("h", exited(&format!("{JWT}\n")));
+        let s = s.unwrap();
+        assert_eq!((s.is_jwt, s.exp), (true, Some(2_000_000_000)));
+        assert!(
+            o.summary.starts_with("the apiKeyHelper printed a JWT ("),
+            "{o:?}"
+        );
+        let for_ada = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({"sub": "e-1", "email": "ada@example.com", "exp": 2_000_000_000u64}),
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        let (o, _) = judge("h", exited(&for_ada));
+        assert!(
+            o.summary
+                .starts_with("the apiKeyHelper printed a JWT for `ada@example.com` ("),
+            "{o:?}"
+        );
+        assert!(
+            !o.summary.contains(&for_ada[10..for_ada.len() - 4]),
+            "{o:?}"
+        );
+        let (_, s) = judge("h", exited("sk-not.a.jwt!"));
+        assert!(!s.unwrap().is_jwt);
     }
 
     #[test]

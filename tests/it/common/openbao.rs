@@ -193,7 +193,7 @@ impl Drop for OpenBao {
 
 /// An identity-token setup on an OpenBao dev server, as an admin would make it: a userpass user
 /// (`USER`, password `PASSWORD`), a named key, a role whose template puts the userpass alias name
-/// in `username` and a fixed `team`, and a policy that lets the user read the role's token.
+/// in `preferred_username` and a fixed `team`, and a policy that lets the user read the role's token.
 pub struct IdentityRole {
     /// The role's name (`identity/oidc/token/NAME`).
     pub name: String,
@@ -240,7 +240,7 @@ impl OpenBao {
             "allowed_client_ids=*",
         ]);
         let template = format!(
-            "{{\"username\": {{{{identity.entity.aliases.{accessor}.name}}}}, \"team\": \"{}\"}}",
+            "{{\"preferred_username\": {{{{identity.entity.aliases.{accessor}.name}}}}, \"team\": \"{}\"}}",
             IdentityRole::TEAM
         );
         self.run(&[
