@@ -494,7 +494,8 @@ fn claude_code_reaches_a_jwks_verifying_gateway_with_the_signed_in_token() {
 /// sits in the platform keyring (a real gnome-keyring Secret Service), as it would by default.
 #[test]
 fn init_signs_in_and_doctor_says_who_is_signed_in() {
-    let op = OidcProvider::start(600);
+    // Tokens that outlive the helper TTL of the default key_ttl (1h / 4): doctor passes.
+    let op = OidcProvider::start(4000);
     let ss = crate::common::secret_service::SecretService::start();
     let env = TestEnv::new();
     let mut cmd = Command::new(ccgw_bin());
@@ -554,11 +555,25 @@ fn init_signs_in_and_doctor_says_who_is_signed_in() {
     let doctor = cmd.args(["doctor", "--only", "key"]).output().unwrap();
     let report = String::from_utf8_lossy(&doctor.stdout).into_owned()
         + &String::from_utf8_lossy(&doctor.stderr);
-    assert!(report.contains("signed in as carol"), "{report}");
+    assert!(report.contains("JWT for `carol`"), "{report}");
+    assert!(report.contains("valid for"), "{report}");
     assert!(report.contains("refresh token held: yes"), "{report}");
     assert!(report.contains("the identity provider answers"), "{report}");
     assert!(!report.contains(&key), "{report}");
     assert!(!report.contains(&key[key.len() - 20..]), "{report}");
+
+    // The cache shows the token's own expiry, never the token.
+    let mut cmd = Command::new(ccgw_bin());
+    env.apply(&mut cmd);
+    let status = cmd.args(["cache", "status"]).output().unwrap();
+    let status = String::from_utf8(status.stdout).unwrap();
+    assert!(status.contains("TOKEN EXP"), "{status}");
+    let row = status
+        .lines()
+        .find(|l| l.contains("sso") && l.contains("oidc"))
+        .unwrap_or_else(|| panic!("no oidc entry: {status}"));
+    assert_ne!(row.split_whitespace().last(), Some("-"), "{status}");
+    assert!(!status.contains(&key), "{status}");
 }
 
 fn s_approve(op: &OidcProvider, url: &str) {

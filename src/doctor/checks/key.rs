@@ -47,29 +47,20 @@ pub async fn fetch(input: &Input) -> (Outcome, Option<Secret>) {
     };
     let (outcome, secret) = judge(&input.plan.api_key_helper, run);
     match crate::key::oidc::source(&input.profile) {
-        Some(src) => (
-            oidc_findings(&input.name, src, outcome, secret.as_ref()).await,
-            secret,
-        ),
+        Some(src) => (oidc_findings(&input.name, src, outcome).await, secret),
         None => (outcome, secret),
     }
 }
 
-/// For an `oidc` profile: who the token names, whether a refresh token is held (never the
-/// token) and whether the identity provider answers its discovery request.
+/// For an `oidc` profile: whether a refresh token is held (never the token) and whether the
+/// identity provider answers its discovery request.
 async fn oidc_findings(
     name: &str,
     src: &crate::config::OidcSource,
     mut outcome: Outcome,
-    secret: Option<&Secret>,
 ) -> Outcome {
+    // Who the token names is in the summary already (`a JWT for `WHO``, key::claims).
     let mut notes = Vec::new();
-    if let Some(who) = secret
-        .and_then(|s| crate::key::claims::peek(&s.key))
-        .and_then(|c| c.who().map(crate::redact::terminal_safe))
-    {
-        notes.push(format!("signed in as {who}"));
-    }
     let (name_owned, src_owned) = (name.to_owned(), src.clone());
     let held =
         tokio::task::spawn_blocking(move || crate::key::oidc::signed_in(&name_owned, &src_owned))
