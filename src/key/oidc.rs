@@ -85,7 +85,7 @@ pub fn key_of(name: &str, src: &OidcSource, tokens: &TokenSet, now: SystemTime) 
 /// Fetch: refresh with the keyring's refresh token, store a rotated one, serve the new token.
 pub fn fetch(name: &str, src: &OidcSource) -> Result<Fetched> {
     let slot = refresh_slot(name, src);
-    let refresh_token = slot.read().map_err(|e| signed_out(name, e))?;
+    let refresh_token = slot.read_if_any()?.ok_or_else(|| signed_out(name))?;
     let rt = transport::runtime()?;
     let tokens = rt.block_on(async {
         let (idp, d) = connect(src).await?;
@@ -111,31 +111,17 @@ pub fn fetch(name: &str, src: &OidcSource) -> Result<Fetched> {
     key_of(name, src, &tokens, SystemTime::now())
 }
 
-/// No refresh token (or no keyring): exit 4 and the hint to sign in.
-fn signed_out(name: &str, e: anyhow::Error) -> anyhow::Error {
-    let missing = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<error::Failure>())
-        .is_some_and(|f| f.message.starts_with("no secret in the keyring"));
-    if missing {
-        error::auth(
-            format!("profile `{name}` is not signed in (no refresh token in the keyring)"),
-            Some(login_hint(name)),
-        )
-    } else {
-        e
-    }
+/// No refresh token: exit 4 and the hint to sign in.
+fn signed_out(name: &str) -> anyhow::Error {
+    error::auth(
+        format!("profile `{name}` is not signed in (no refresh token in the keyring)"),
+        Some(login_hint(name)),
+    )
 }
 
 /// Whether a refresh token for profile `name` is held (doctor: yes or no, never the token).
 pub fn signed_in(name: &str, src: &OidcSource) -> Result<bool> {
-    match refresh_slot(name, src).read() {
-        Ok(_) => Ok(true),
-        Err(e) => match signed_out(name, e) {
-            e if e.to_string().contains("is not signed in") => Ok(false),
-            e => Err(e),
-        },
-    }
+    Ok(refresh_slot(name, src).read_if_any()?.is_some())
 }
 
 /// What `ccgw login` tells the user: who the tokens say signed in.
@@ -164,13 +150,7 @@ pub fn keep_refresh_token(name: &str, src: &OidcSource, tokens: &TokenSet) -> Re
 /// from the keyring. Says what was done; a failed revocation still deletes.
 pub fn sign_out(name: &str, src: &OidcSource) -> Result<SignOut> {
     let slot = refresh_slot(name, src);
-    let token = match slot.read() {
-        Ok(t) => Some(t),
-        Err(e) => match signed_out(name, e) {
-            e if e.to_string().contains("is not signed in") => None,
-            e => return Err(e),
-        },
-    };
+    let token = slot.read_if_any()?;
     let revoked = match &token {
         None => Ok(false),
         Some(t) => transport::runtime()?.block_on(async {
