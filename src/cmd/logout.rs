@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cmd::Ctx;
 use crate::error;
-use crate::key::{cache, oidc};
+use crate::key::{self, cache, oidc};
 
 pub fn run(ctx: &Ctx) -> Result<()> {
     let sel = ctx.select()?;
@@ -18,12 +18,17 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             Some("`ccgw logout` is for profiles with `source = \"oidc\"`".into()),
         ));
     };
-    let done = oidc::sign_out(&sel.name, src)?;
-    if let Ok(dir) = cache::dir()
-        && dir.is_dir()
-    {
-        cache::remove_entries_of(&dir, &sel.name, "oidc");
-    }
+    // Under the entry's lock: a `ccgw key` refreshing now finishes first, and none starts until
+    // the token is revoked, deleted and the cached tokens are gone.
+    let done = key::with_entry_lock(&sel.name, sel.profile(), &sel.loaded.path.path, || {
+        let done = oidc::sign_out(&sel.name, src)?;
+        if let Ok(dir) = cache::dir()
+            && dir.is_dir()
+        {
+            cache::remove_entries_of(&dir, &sel.name, "oidc");
+        }
+        Ok::<_, anyhow::Error>(done)
+    })?;
     match done.revoked {
         Ok(true) => eprintln!("revoked the refresh token at the identity provider"),
         Ok(false) if done.deleted => {

@@ -280,6 +280,29 @@ fn human(secs: u64) -> humantime::FormattedDuration {
     humantime::format_duration(Duration::from_secs(secs))
 }
 
+/// Run `f` holding the cache lock of profile `name`'s entry, as a fetch by `resolve` does:
+/// signing in or out then never interleaves with a refresh that reads and rotates the same
+/// refresh token. Without a usable cache directory `f` runs unlocked (there is no refresh to
+/// race with a cache either).
+pub fn with_entry_lock<T>(
+    name: &str,
+    profile: &Profile,
+    config: &Path,
+    f: impl FnOnce() -> T,
+) -> T {
+    let entry = cache::dir()
+        .ok()
+        .filter(|d| cache::check_dir(d).is_ok())
+        .map(|dir| cache::KeyEntry::new(&dir, name, profile, config, &source_inputs(profile)));
+    let _lock = entry.and_then(|e| {
+        cache::lock(&e.path, lock_wait(profile)).unwrap_or_else(|e| {
+            eprintln!("warning: {e:#}; going on without the lock");
+            None
+        })
+    });
+    f()
+}
+
 /// Put a key just had from the source (`ccgw login`'s first token) in the cache, as a fetch by
 /// `resolve` would, so that the next `ccgw key` is a cache hit. A cache that cannot be written
 /// costs one refresh later, not the sign-in.

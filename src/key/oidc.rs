@@ -203,10 +203,13 @@ pub fn sign_in(
             OidcFlow::Browser => idp.browser_login(&d, open).await,
         }
     })?;
-    keep_refresh_token(name, src, &tokens)?;
     let fetched = key_of(name, src, &tokens, SystemTime::now())?;
     crate::key::check_key(&fetched.key, "oidc")?;
-    crate::key::seed(name, profile, config, fetched);
+    crate::key::with_entry_lock(name, profile, config, || {
+        keep_refresh_token(name, src, &tokens)?;
+        crate::key::seed(name, profile, config, fetched);
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(who(&tokens))
 }
 
