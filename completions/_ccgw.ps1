@@ -32,6 +32,8 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell exports for the profile: eval "$(ccgw env)"')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Write, remove or show the gateway keys in Claude Code''s settings files')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the gateway key (Claude Code''s apiKeyHelper)')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in with the profile''s identity provider (an `oidc` key source)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: revoke the refresh token at the identity provider, delete it from the keyring and drop the profile''s cached tokens')
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Store or delete a secret in the OS keyring (the value is read from stdin)')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or drop cached keys')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with the profile''s environment (and, for claude, its apiKeyHelper)')
@@ -66,6 +68,12 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('--jwt-key-file', '--jwt-key-file', [CompletionResultType]::ParameterName, 'PEM file holding the JWT signing key')
             [CompletionResult]::new('--jwt-ttl', '--jwt-ttl', [CompletionResultType]::ParameterName, 'Lifetime of each minted JWT, e.g. 1h')
             [CompletionResult]::new('--jwt-claim', '--jwt-claim', [CompletionResultType]::ParameterName, 'Extra JWT claim k=v (repeatable; templates {user} {host} {profile} {env:VAR})')
+            [CompletionResult]::new('--oidc-issuer', '--oidc-issuer', [CompletionResultType]::ParameterName, 'Identity provider''s issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r')
+            [CompletionResult]::new('--oidc-client-id', '--oidc-client-id', [CompletionResultType]::ParameterName, 'OAuth client id registered at the identity provider (key source `oidc`)')
+            [CompletionResult]::new('--oidc-flow', '--oidc-flow', [CompletionResultType]::ParameterName, 'How `ccgw login` signs in (key source `oidc`) [default: device]')
+            [CompletionResult]::new('--oidc-token', '--oidc-token', [CompletionResultType]::ParameterName, 'Which token the gateway is sent (key source `oidc`) [default: access_token]')
+            [CompletionResult]::new('--oidc-scope', '--oidc-scope', [CompletionResultType]::ParameterName, 'Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]')
+            [CompletionResult]::new('--oidc-audience', '--oidc-audience', [CompletionResultType]::ParameterName, 'Resource / audience the token is for (key source `oidc`), when the IdP needs one')
             [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'Command that prints the key (key source `command`)')
             [CompletionResult]::new('--env-var', '--env-var', [CompletionResultType]::ParameterName, 'Environment variable holding the key (key source `env`)')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Which Claude Code settings file to write')
@@ -172,6 +180,21 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Fetch from the source and neither read nor write the cache')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch from the source and update the cache')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ccgw;login' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use [default: <config dir>/ccgw/config.toml]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Never open a browser: print the URL (and the code) only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'ccgw;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use [default: <config dir>/ccgw/config.toml]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -37,6 +37,12 @@ _ccgw() {
             ccgw,key)
                 cmd="ccgw__subcmd__key"
                 ;;
+            ccgw,login)
+                cmd="ccgw__subcmd__login"
+                ;;
+            ccgw,logout)
+                cmd="ccgw__subcmd__logout"
+                ;;
             ccgw,man)
                 cmd="ccgw__subcmd__man"
                 ;;
@@ -89,7 +95,7 @@ _ccgw() {
 
     case "${cmd}" in
         ccgw)
-            opts="-h -V --config --profile --help --version init profile env settings key secret cache exec doctor completions man"
+            opts="-h -V --config --profile --help --version init profile env settings key login logout secret cache exec doctor completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,7 +283,7 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__init)
-            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-identity-role --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --command --env-var --scope --no-doctor --config --profile --help"
+            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-identity-role --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --oidc-issuer --oidc-client-id --oidc-flow --oidc-token --oidc-scope --oidc-audience --command --env-var --scope --no-doctor --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,7 +322,7 @@ _ccgw() {
                     return 0
                     ;;
                 --key-source)
-                    COMPREPLY=($(compgen -W "keyring vault jwt command env" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "keyring vault jwt command env oidc" -- "${cur}"))
                     return 0
                     ;;
                 --vault-addr)
@@ -383,6 +389,30 @@ _ccgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --oidc-issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-flow)
+                    COMPREPLY=($(compgen -W "device browser" -- "${cur}"))
+                    return 0
+                    ;;
+                --oidc-token)
+                    COMPREPLY=($(compgen -W "access_token id_token" -- "${cur}"))
+                    return 0
+                    ;;
+                --oidc-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oidc-audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --command)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -412,6 +442,50 @@ _ccgw() {
             ;;
         ccgw__subcmd__key)
             opts="-h --no-cache --refresh --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__login)
+            opts="-h --no-browser --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__logout)
+            opts="-h --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

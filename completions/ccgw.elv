@@ -29,6 +29,8 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand env 'Print shell exports for the profile: eval "$(ccgw env)"'
             cand settings 'Write, remove or show the gateway keys in Claude Code''s settings files'
             cand key 'Print the gateway key (Claude Code''s apiKeyHelper)'
+            cand login 'Sign in with the profile''s identity provider (an `oidc` key source)'
+            cand logout 'Sign out: revoke the refresh token at the identity provider, delete it from the keyring and drop the profile''s cached tokens'
             cand secret 'Store or delete a secret in the OS keyring (the value is read from stdin)'
             cand cache 'Inspect or drop cached keys'
             cand exec 'Run a command with the profile''s environment (and, for claude, its apiKeyHelper)'
@@ -62,6 +64,12 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --jwt-key-file 'PEM file holding the JWT signing key'
             cand --jwt-ttl 'Lifetime of each minted JWT, e.g. 1h'
             cand --jwt-claim 'Extra JWT claim k=v (repeatable; templates {user} {host} {profile} {env:VAR})'
+            cand --oidc-issuer 'Identity provider''s issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r'
+            cand --oidc-client-id 'OAuth client id registered at the identity provider (key source `oidc`)'
+            cand --oidc-flow 'How `ccgw login` signs in (key source `oidc`) [default: device]'
+            cand --oidc-token 'Which token the gateway is sent (key source `oidc`) [default: access_token]'
+            cand --oidc-scope 'Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]'
+            cand --oidc-audience 'Resource / audience the token is for (key source `oidc`), when the IdP needs one'
             cand --command 'Command that prints the key (key source `command`)'
             cand --env-var 'Environment variable holding the key (key source `env`)'
             cand --scope 'Which Claude Code settings file to write'
@@ -157,6 +165,19 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand --no-cache 'Fetch from the source and neither read nor write the cache'
             cand --refresh 'Fetch from the source and update the cache'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ccgw;login'= {
+            cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
+            cand --profile 'Profile to use [default: the config''s `default_profile`]'
+            cand --no-browser 'Never open a browser: print the URL (and the code) only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'ccgw;logout'= {
+            cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
+            cand --profile 'Profile to use [default: the config''s `default_profile`]'
             cand -h 'Print help'
             cand --help 'Print help'
         }

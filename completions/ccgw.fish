@@ -33,6 +33,8 @@ complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "profile" -d 'List, show, 
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "env" -d 'Print shell exports for the profile: eval "$(ccgw env)"'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "settings" -d 'Write, remove or show the gateway keys in Claude Code\'s settings files'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "key" -d 'Print the gateway key (Claude Code\'s apiKeyHelper)'
+complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "login" -d 'Sign in with the profile\'s identity provider (an `oidc` key source)'
+complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "logout" -d 'Sign out: revoke the refresh token at the identity provider, delete it from the keyring and drop the profile\'s cached tokens'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "secret" -d 'Store or delete a secret in the OS keyring (the value is read from stdin)'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "cache" -d 'Inspect or drop cached keys'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "exec" -d 'Run a command with the profile\'s environment (and, for claude, its apiKeyHelper)'
@@ -54,7 +56,8 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l key-source -d 'Where 
 vault\t'HashiCorp Vault or OpenBao'
 jwt\t'A short-lived JWT minted and signed locally'
 command\t'The first line printed by a command'
-env\t'An environment variable'"
+env\t'An environment variable'
+oidc\t'Sign-in with the organisation\'s OpenID Connect identity provider (`ccgw login`)'"
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-addr -d 'Vault address [default: $VAULT_ADDR]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-mount -d 'Vault KV mount [default: secret]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l vault-path -d 'Vault secret path inside the mount' -r
@@ -75,6 +78,14 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-secret-env -d 'En
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-key-file -d 'PEM file holding the JWT signing key' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-ttl -d 'Lifetime of each minted JWT, e.g. 1h' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l jwt-claim -d 'Extra JWT claim k=v (repeatable; templates {user} {host} {profile} {env:VAR})' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-issuer -d 'Identity provider\'s issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-client-id -d 'OAuth client id registered at the identity provider (key source `oidc`)' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-flow -d 'How `ccgw login` signs in (key source `oidc`) [default: device]' -r -f -a "device\t'Device authorization grant (RFC 8628): a code to enter on any device\'s browser'
+browser\t'Authorization code with PKCE and a loopback redirect (RFC 8252) on this machine'"
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-token -d 'Which token the gateway is sent (key source `oidc`) [default: access_token]' -r -f -a "access_token\t''
+id_token\t''"
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-scope -d 'Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l oidc-audience -d 'Resource / audience the token is for (key source `oidc`), when the IdP needs one' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l command -d 'Command that prints the key (key source `command`)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l env-var -d 'Environment variable holding the key (key source `env`)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l scope -d 'Which Claude Code settings file to write' -r -f -a "user\t''
@@ -154,6 +165,13 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l profile -d 'Profile to
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l no-cache -d 'Fetch from the source and neither read nor write the cache'
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l refresh -d 'Fetch from the source and update the cache'
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -s h -l help -d 'Print help'
+complete -c ccgw -n "__fish_ccgw_using_subcommand login" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand login" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand login" -l no-browser -d 'Never open a browser: print the URL (and the code) only'
+complete -c ccgw -n "__fish_ccgw_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ccgw -n "__fish_ccgw_using_subcommand logout" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand logout" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c ccgw -n "__fish_ccgw_using_subcommand secret; and not __fish_seen_subcommand_from set delete" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand secret; and not __fish_seen_subcommand_from set delete" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand secret; and not __fish_seen_subcommand_from set delete" -s h -l help -d 'Print help'

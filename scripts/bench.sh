@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of record for ccgw (speed is never asserted in tests; it is measured here).
 #
-#   scripts/bench.sh [key|keyring|jwt|doctor|claude|size|all]     (default: all)
+#   scripts/bench.sh [key|keyring|jwt|oidc|doctor|claude|size|all]     (default: all)
 #
 # CCGW_BASELINE=/path/to/an/older/ccgw adds that binary's cache hit to the same hyperfine run
 # as this one's (`key`), so the two are compared side by side on the same machine and load.
@@ -24,10 +24,11 @@ BAO_PID=
 LITE_PID=
 DBUS_PID=
 KEYRING_PID=
+OIDC_PID=
 
 cleanup() {
     local pid
-    for pid in $BAO_PID $LITE_PID $KEYRING_PID $DBUS_PID; do
+    for pid in $BAO_PID $LITE_PID $KEYRING_PID $DBUS_PID $OIDC_PID; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -287,6 +288,83 @@ EOF
     verdict "cold JWT mint / jwt encode (x)" "$(ratio "$m_mint" "$m_anchor")" "<=" 1
 }
 
+# --- oidc: a signed-in profile against the real oidc-provider -----------------------------------
+# The IdP of the tests (tests/fixtures/oidc_provider.mjs, panva's oidc-provider from
+# `scripts/deps.sh --oidc`) on 127.0.0.1; the device sign-in approved over HTTP as in the tests
+# (tests/fixtures/oidc_approve.py); the refresh token in the kernel keyring. Rows: the cache hit
+# of an oidc token (the same bar as the other sources: against `cat`), and a silent refresh
+# (`ccgw key --refresh`: the keyring read, discovery, the refresh-token grant with rotation and
+# the keyring write, under the cache lock, as `ccgw key` does at expiry).
+bench_oidc() {
+    local module=$DEPS/oidc-provider/node_modules/oidc-provider/lib/index.js
+    local py=$DEPS/venv/bin/python
+    [ -f "$module" ] || die "oidc-provider not found at $module (run scripts/deps.sh --oidc)"
+    [ -x "$py" ] || die "python not found at $py (run scripts/deps.sh --python)"
+    need node
+    local dir=$WORK/oidc issuer="" i service="ccgw-bench-$$"
+    mkdir -p "$dir"
+    jq -n --arg m "$module" '{module: $m, access_token_ttl: 3600, audience: "urn:ccgw:gateway"}' \
+        >"$dir/config.json"
+    node "$ROOT/tests/fixtures/oidc_provider.mjs" "$dir/config.json" "$dir/events.jsonl" \
+        2>"$dir/stderr.log" &
+    OIDC_PID=$!
+    for i in $(seq 1 300); do
+        issuer=$(jq -r 'select(.event == "ready") | .issuer' "$dir/events.jsonl" 2>/dev/null || true)
+        [ -n "$issuer" ] && break
+        [ "$i" = 300 ] && die "oidc-provider did not start: $(cat "$dir/stderr.log")"
+        sleep 0.1
+    done
+    cat >"$XDG_CONFIG_HOME/ccgw/config.toml" <<EOF
+default_profile = "sso"
+
+[profiles.sso]
+gateway = "http://127.0.0.1:4000"
+key_ttl = "1h"
+
+[profiles.sso.key]
+source = "oidc"
+issuer = "$issuer"
+client_id = "ccgw-cli"
+scopes = ["openid", "offline_access", "gateway"]
+audience = "urn:ccgw:gateway"
+backend = "keyutils"
+service = "$service"
+EOF
+    # The "browser" approves the sign-in as the user `bench` (the URL is its one argument).
+    # shellcheck disable=SC2016 # $1 is the browser script's own argument
+    printf '#!/bin/sh\n"%s" "%s" "$1" bench >>"%s" 2>&1 &\n' \
+        "$py" "$ROOT/tests/fixtures/oidc_approve.py" "$dir/approve.log" >"$dir/browser.sh"
+    chmod +x "$dir/browser.sh"
+    CCGW_BROWSER=$dir/browser.sh "$CCGW" login >"$dir/login.log" 2>&1 ||
+        die "ccgw login failed: $(cat "$dir/login.log" "$dir/approve.log" 2>/dev/null)"
+    local token
+    token=$("$CCGW" key --profile sso)
+    printf '%s\n' "$token" >"$dir/tokenfile"
+
+    local hit="$CCGW key --profile sso" cat_="cat $dir/tokenfile"
+    local refresh="$CCGW key --profile sso --refresh"
+    local grants='[.[] | select(.event == "grant.success" and .grant_type == "refresh_token")] | length'
+    local before after
+    before=$(jq -s "$grants" "$dir/events.jsonl")
+    echo >&2
+    hyperfine -N --warmup 10 --min-runs 50 --export-json "$WORK/oidc-hit.json" "$hit" "$cat_" >&2
+    hyperfine -N --warmup 2 --runs 20 --export-json "$WORK/oidc-refresh.json" "$refresh" >&2
+    after=$(jq -s "$grants" "$dir/events.jsonl")
+    [ "$("$CCGW" key --profile sso)" != "$token" ] || die "the refreshes did not replace the token"
+    "$CCGW" logout >/dev/null 2>&1 || true
+
+    local m_hit m_cat m_refresh
+    m_hit=$(mean "$WORK/oidc-hit.json" "$hit")
+    m_cat=$(mean "$WORK/oidc-hit.json" "$cat_")
+    m_refresh=$(mean "$WORK/oidc-refresh.json" "$refresh")
+    echo
+    echo "== ccgw key (oidc source, oidc-provider on 127.0.0.1) =="
+    measured "oidc cache hit, mean ms" "$(ms "$m_hit")"
+    verdict "oidc cache hit / cat tokenfile (x)" "$(ratio "$m_hit" "$m_cat")" "<=" 1.5
+    measured "oidc silent refresh (--refresh), mean ms" "$(ms "$m_refresh")"
+    measured "refresh grants at the IdP in those runs" "$((after - before))"
+}
+
 # --- doctor, claude time-to-first-answer, binary size -----------------------------------------
 LITELLM=${LITELLM:-$DEPS/venv/bin/litellm}
 PYTHON=${PYTHON:-$DEPS/venv/bin/python}
@@ -435,10 +513,11 @@ case $SECTION in
     key) bench_key ;;
     keyring) bench_keyring ;;
     jwt) bench_jwt ;;
+    oidc) bench_oidc ;;
     doctor) bench_doctor ;;
     claude) bench_claude ;;
     size) bench_size ;;
-    all) bench_key; bench_keyring; bench_jwt; bench_doctor; bench_claude; bench_size ;;
-    *) die "unknown section \`$SECTION\` (key, keyring, jwt, doctor, claude, size or all)" ;;
+    all) bench_key; bench_keyring; bench_jwt; bench_oidc; bench_doctor; bench_claude; bench_size ;;
+    *) die "unknown section \`$SECTION\` (key, keyring, jwt, oidc, doctor, claude, size or all)" ;;
 esac
 [ ${#ROWS[@]} -eq 0 ] || report

@@ -2,7 +2,7 @@
 # Installs the real components the tests and the demo run against, on a fresh machine.
 # Used by scripts/test.sh (everything) and scripts/demo.sh (what it is missing).
 #
-#   scripts/deps.sh [--system] [--python] [--claude]     (no flag: all three)
+#   scripts/deps.sh [--system] [--python] [--claude] [--oidc]     (no flag: all four)
 #
 # Installs (cached outside the clone, in $CCGW_TEST_DEPS, default ~/.cache/ccgw-test):
 #   --system  apt: bash zsh fish gnome-keyring dbus libsecret-tools keyutils tmux, hyperfine,
@@ -12,6 +12,8 @@
 #   --claude  npm: @anthropic-ai/claude-code (the real Claude Code, native binary inside the
 #             package) and nushell (the real nu, native binary linked as $CCGW_TEST_DEPS/bin/nu)
 #             at $CCGW_TEST_DEPS/npm
+#   --oidc    npm: oidc-provider (panva's OpenID Provider, the IdP of the `ccgw login` tests) in
+#             its own prefix $CCGW_TEST_DEPS/oidc-provider
 # Idempotent: each part is skipped when what it installs is already there.
 set -euo pipefail
 
@@ -20,17 +22,18 @@ mkdir -p "$deps"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-system=0 python=0 claude=0
+system=0 python=0 claude=0 oidc=0
 if [ $# -eq 0 ]; then
-    system=1 python=1 claude=1
+    system=1 python=1 claude=1 oidc=1
 fi
 for arg in "$@"; do
     case "$arg" in
     --system) system=1 ;;
     --python) python=1 ;;
     --claude) claude=1 ;;
+    --oidc) oidc=1 ;;
     *)
-        echo "usage: scripts/deps.sh [--system] [--python] [--claude]" >&2
+        echo "usage: scripts/deps.sh [--system] [--python] [--claude] [--oidc]" >&2
         exit 2
         ;;
     esac
@@ -90,4 +93,17 @@ if [ "$claude" -eq 1 ]; then
     for tool in "$deps/npm/node_modules/.bin/claude" "$deps/bin/nu"; do
         [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
     done
+fi
+
+# --- the OpenID Provider from npm (its own prefix) ---------------------------------------------
+if [ "$oidc" -eq 1 ]; then
+    oidc_version="9.13.3"
+    oidc_pkg="$deps/oidc-provider/node_modules/oidc-provider/package.json"
+    if [ "$(node -p "require('$oidc_pkg').version" 2>/dev/null)" != "$oidc_version" ]; then
+        say "npm install oidc-provider@$oidc_version (into $deps/oidc-provider)"
+        mkdir -p "$deps/oidc-provider"
+        npm install --prefix "$deps/oidc-provider" --no-audit --no-fund --loglevel=error \
+            "oidc-provider@$oidc_version"
+    fi
+    [ -f "$oidc_pkg" ] || { echo "missing $oidc_pkg after install" >&2; exit 1; }
 fi

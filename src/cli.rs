@@ -67,6 +67,18 @@ pub enum Command {
     /// Print the gateway key (Claude Code's apiKeyHelper)
     Key(KeyArgs),
 
+    /// Sign in with the profile's identity provider (an `oidc` key source)
+    ///
+    /// The device flow prints a URL and a code to enter there (and opens a browser when there
+    /// is a display); the browser flow opens the identity provider's sign-in page and takes
+    /// its answer on a loopback port. The refresh token goes to the OS keyring, never a file;
+    /// `ccgw key` then renews the token silently.
+    Login(LoginArgs),
+
+    /// Sign out: revoke the refresh token at the identity provider, delete it from the
+    /// keyring and drop the profile's cached tokens
+    Logout,
+
     /// Store or delete a secret in the OS keyring (the value is read from stdin)
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -222,6 +234,30 @@ pub struct InitArgs {
     #[arg(long = "jwt-claim", value_name = "K=V")]
     pub jwt_claims: Vec<String>,
 
+    /// Identity provider's issuer URL (key source `oidc`), e.g. https://login.example.com/realms/r
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// OAuth client id registered at the identity provider (key source `oidc`)
+    #[arg(long, value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// How `ccgw login` signs in (key source `oidc`) [default: device]
+    #[arg(long, value_enum)]
+    pub oidc_flow: Option<crate::config::OidcFlow>,
+
+    /// Which token the gateway is sent (key source `oidc`) [default: access_token]
+    #[arg(long, value_enum)]
+    pub oidc_token: Option<crate::config::OidcToken>,
+
+    /// Scope to ask for (repeatable; key source `oidc`) [default: openid offline_access]
+    #[arg(long = "oidc-scope", value_name = "SCOPE")]
+    pub oidc_scopes: Vec<String>,
+
+    /// Resource / audience the token is for (key source `oidc`), when the IdP needs one
+    #[arg(long, value_name = "AUD")]
+    pub oidc_audience: Option<String>,
+
     /// Command that prints the key (key source `command`)
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
@@ -328,6 +364,13 @@ pub struct KeyArgs {
     /// Fetch from the source and update the cache
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Never open a browser: print the URL (and the code) only
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Subcommand)]

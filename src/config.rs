@@ -135,6 +135,7 @@ pub enum KeySource {
     Jwt(JwtSource),
     Command(CommandSource),
     Env(EnvSource),
+    Oidc(OidcSource),
 }
 
 impl KeySource {
@@ -150,6 +151,7 @@ impl KeySource {
             KeySource::Jwt(_) => SourceKind::Jwt,
             KeySource::Command(_) => SourceKind::Command,
             KeySource::Env(_) => SourceKind::Env,
+            KeySource::Oidc(_) => SourceKind::Oidc,
         }
     }
 }
@@ -168,6 +170,8 @@ pub enum SourceKind {
     Command,
     /// An environment variable
     Env,
+    /// Sign-in with the organisation's OpenID Connect identity provider (`ccgw login`)
+    Oidc,
 }
 
 impl SourceKind {
@@ -178,6 +182,7 @@ impl SourceKind {
             SourceKind::Jwt => "jwt",
             SourceKind::Command => "command",
             SourceKind::Env => "env",
+            SourceKind::Oidc => "oidc",
         }
     }
 }
@@ -312,6 +317,72 @@ pub struct CommandSource {
 #[serde(deny_unknown_fields)]
 pub struct EnvSource {
     pub var: String,
+}
+
+/// How `ccgw login` signs in (also `ccgw init --oidc-flow`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OidcFlow {
+    /// Device authorization grant (RFC 8628): a code to enter on any device's browser
+    #[default]
+    Device,
+    /// Authorization code with PKCE and a loopback redirect (RFC 8252) on this machine
+    Browser,
+}
+
+/// Which token of the IdP's answer the gateway is sent (also `ccgw init --oidc-token`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OidcToken {
+    #[default]
+    #[value(name = "access_token")]
+    AccessToken,
+    #[value(name = "id_token")]
+    IdToken,
+}
+
+pub fn default_oidc_scopes() -> Vec<String> {
+    vec!["openid".into(), "offline_access".into()]
+}
+
+fn is_default_oidc_scopes(s: &[String]) -> bool {
+    s == default_oidc_scopes().as_slice()
+}
+
+/// An OpenID Connect sign-in. The refresh token lives in the keyring (service `service`,
+/// account `<profile>:oidc-refresh-token`), never in a file; a client secret, for a
+/// confidential client, only in the keyring too.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSource {
+    /// The issuer URL; discovery reads `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// Scopes asked for [default: ["openid", "offline_access"]].
+    #[serde(
+        default = "default_oidc_scopes",
+        skip_serializing_if = "is_default_oidc_scopes"
+    )]
+    pub scopes: Vec<String>,
+    /// The resource (RFC 8707) / audience the token is for, when the IdP needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub flow: OidcFlow,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub token: OidcToken,
+    /// Keyring account (service `service`) holding the client secret of a confidential client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_account: Option<String>,
+    /// Keyring service of the refresh token and client secret [default: "ccgw"].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Keyring backend [default: the platform's].
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub backend: KeyringBackend,
+    /// PEM CA file the IdP's certificate is checked against, on top of the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -524,6 +595,7 @@ fn key_table_error(
         "jwt" => field_error::<JwtSource>(value),
         "command" => field_error::<CommandSource>(value),
         "env" => field_error::<EnvSource>(value),
+        "oidc" => field_error::<OidcSource>(value),
         _ => None,
     }?;
     let mut keys = vec!["profiles", name.as_str(), "key"];
@@ -617,6 +689,18 @@ fn validate(p: &Profile) -> std::result::Result<(), Invalid> {
         KeySource::Vault(VaultSource {
             addr: Some(addr), ..
         }) => check(&["key", "addr"], rules::service_url("addr", addr))?,
+        KeySource::Oidc(o) => {
+            check(&["key", "issuer"], rules::idp_url("issuer", &o.issuer))?;
+            if o.client_id.trim().is_empty() {
+                return Err(Invalid::at(&["key", "client_id"], "is empty".into()));
+            }
+            if !o.scopes.iter().any(|s| s == "openid") {
+                return Err(Invalid::at(
+                    &["key", "scopes"],
+                    "must include `openid`".into(),
+                ));
+            }
+        }
         _ => {}
     }
     match p.mode {
@@ -819,6 +903,30 @@ pub mod rules {
         }
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(broken(format!("`{shown}` is not an http(s) URL"), None));
+        }
+        Ok(())
+    }
+
+    /// An identity provider's URL (an OIDC `issuer`, an endpoint its discovery names): the
+    /// [`service_url`] rule, and HTTPS unless the host is a loopback address, where nothing
+    /// crosses a network (RFC 8252 allows plain http only there).
+    pub fn idp_url(field: &str, url: &str) -> Result<(), Broken> {
+        service_url(field, url)?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| broken(e.to_string(), None))?;
+        let host = parsed.host_str().unwrap_or_default();
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if parsed.scheme() != "https" && !loopback {
+            return Err(Broken {
+                message: format!("`{}` is not an https URL", without_userinfo(url)),
+                hint: Some(format!(
+                    "an identity provider is reached over HTTPS (plain http only on 127.0.0.1, ::1 or localhost): fix `{field}`"
+                )),
+            });
         }
         Ok(())
     }
@@ -1086,6 +1194,47 @@ mod tests {
     }
 
     const GOOD: &str = "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"http://127.0.0.1:4000\"\n\n[profiles.work.key]\nsource = \"env\"\nvar = \"K\"\n";
+
+    #[test]
+    fn an_oidc_source_is_checked_at_load() {
+        let base = "[profiles.p]\ngateway = \"http://127.0.0.1:4000\"\n[profiles.p.key]\nsource = \"oidc\"\nclient_id = \"cli\"\n";
+        let ok = parse(
+            Path::new("c.toml"),
+            &format!("{base}issuer = \"https://idp.example.com/realms/r\"\n"),
+        )
+        .unwrap();
+        let KeySource::Oidc(o) = &ok.profiles["p"].key else {
+            panic!("not oidc")
+        };
+        assert_eq!(o.scopes, ["openid", "offline_access"]);
+        assert_eq!(
+            (o.flow, o.token),
+            (OidcFlow::Device, OidcToken::AccessToken)
+        );
+        assert!(
+            parse(
+                Path::new("c.toml"),
+                &format!("{base}issuer = \"http://[::1]:8080\"\n")
+            )
+            .is_ok()
+        );
+        let plain = err(&format!("{base}issuer = \"http://idp.example.com\"\n"));
+        assert!(plain.contains("c.toml:6: profiles.p.key.issuer"), "{plain}");
+        assert!(plain.contains("not an https URL"), "{plain}");
+        let inline = err(&format!(
+            "{base}issuer = \"https://idp.example.com\"\nclient_secret = \"s3cr3t-value\"\n"
+        ));
+        assert!(inline.contains("profiles.p.key.client_secret"), "{inline}");
+        assert!(!inline.contains("s3cr3t-value"), "{inline}");
+        let scopes = err(&format!(
+            "{base}issuer = \"https://idp.example.com\"\nscopes = [\"email\"]\n"
+        ));
+        assert!(scopes.contains("must include `openid`"), "{scopes}");
+        let flow = err(&format!(
+            "{base}issuer = \"https://idp.example.com\"\nflow = \"magic\"\n"
+        ));
+        assert!(flow.contains("profiles.p.key.flow"), "{flow}");
+    }
 
     #[test]
     fn parses_the_contract_example() {

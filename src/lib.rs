@@ -15,6 +15,7 @@ mod fsutil;
 pub mod fuzz_api;
 mod gateway;
 mod key;
+mod oidc;
 mod onboard;
 mod plan;
 mod redact;

@@ -94,6 +94,8 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         .into());
     }
 
+    let signs_in = matches!(new_profile.key, KeySource::Oidc(_));
+    let signed_profile = new_profile.clone();
     if let Some((kind, secret)) = &setup.secret {
         store_secret(*kind, &name, &new_profile.key, secret)?;
     }
@@ -113,6 +115,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         switch_default,
     )?;
 
+    if signs_in {
+        // Non-interactive: no browser (the URL and code are printed for any device).
+        super::sign_in(&name, &signed_profile, &config_file, args.non_interactive)?;
+    }
     if args.no_doctor {
         return Ok(());
     }

@@ -77,6 +77,16 @@ impl Slot {
         }
     }
 
+    /// The secret, or `None` when there is none (missing or blank); an unusable keyring is
+    /// still an error.
+    pub fn read_if_any(&self) -> Result<Option<String>> {
+        match self.get() {
+            Ok(s) if !s.trim().is_empty() => Ok(Some(s)),
+            Ok(_) | Err(StoreError::Missing) => Ok(None),
+            Err(e) => Err(self.unusable(e)),
+        }
+    }
+
     /// Store `secret`, replacing any previous one.
     pub fn store(&self, secret: &str) -> Result<()> {
         self.set(secret).map_err(|e| self.unusable(e))

@@ -1,4 +1,4 @@
-//! The key: sources (vault, keyring, jwt, command, env) and the shared TTL cache.
+//! The key: sources (vault, keyring, jwt, command, env, oidc) and the shared TTL cache.
 //!
 //! `resolve` is the one entry point: cache first (a hit reads one small file: no async runtime,
 //! no TLS, no network, no keyring), then the profile's source under a lock. A key in the OS
@@ -11,6 +11,7 @@ pub mod claims;
 pub mod command;
 pub mod jwt;
 pub mod keyring;
+pub mod oidc;
 pub mod vault;
 
 use std::path::Path;
@@ -60,6 +61,7 @@ pub fn fetch(name: &str, profile: &Profile) -> Result<Fetched> {
         KeySource::Keyring(src) => keyring::read(name, src),
         KeySource::Vault(src) => vault::fetch(name, src),
         KeySource::Command(src) => command::run(src),
+        KeySource::Oidc(src) => oidc::fetch(name, src),
     }?;
     check_key(&fetched.key, profile.key.kind())?;
     Ok(fetched)
@@ -127,6 +129,10 @@ fn source_timeout(profile: &Profile) -> Duration {
         // A fetch makes at most five requests: the KV-version lookup and the read with a cached
         // login token, a new login when that token was refused, then the lookup and read again.
         KeySource::Vault(_) => vault::REQUEST_TIMEOUT * 5,
+        // Discovery and the refresh grant, and the keyring read and write around them.
+        KeySource::Oidc(_) => {
+            crate::oidc::REQUEST_TIMEOUT * 2 + keyring::SECRET_SERVICE_TIMEOUT * 2
+        }
         KeySource::Jwt(_) | KeySource::Keyring(_) | KeySource::Env(_) => cache::LOCK_WAIT,
     }
 }
@@ -272,6 +278,53 @@ fn serve_cached(entry: &cache::Entry, why: &str) -> String {
 
 fn human(secs: u64) -> humantime::FormattedDuration {
     humantime::format_duration(Duration::from_secs(secs))
+}
+
+/// Run `f` holding the cache lock of profile `name`'s entry, as a fetch by `resolve` does:
+/// signing in or out then never interleaves with a refresh that reads and rotates the same
+/// refresh token. Without a usable cache directory `f` runs unlocked (there is no refresh to
+/// race with a cache either).
+pub fn with_entry_lock<T>(
+    name: &str,
+    profile: &Profile,
+    config: &Path,
+    f: impl FnOnce() -> T,
+) -> T {
+    let entry = cache::dir()
+        .ok()
+        .filter(|d| cache::check_dir(d).is_ok())
+        .map(|dir| cache::KeyEntry::new(&dir, name, profile, config, &source_inputs(profile)));
+    let _lock = entry.and_then(|e| {
+        cache::lock(&e.path, lock_wait(profile)).unwrap_or_else(|e| {
+            eprintln!("warning: {e:#}; going on without the lock");
+            None
+        })
+    });
+    f()
+}
+
+/// Put a key just had from the source (`ccgw login`'s first token) in the cache, as a fetch by
+/// `resolve` would, so that the next `ccgw key` is a cache hit. A cache that cannot be written
+/// costs one refresh later, not the sign-in.
+pub fn seed(name: &str, profile: &Profile, config: &Path, fetched: Fetched) {
+    if !cacheable(profile) || check_key(&fetched.key, profile.key.kind()).is_err() {
+        return;
+    }
+    let Ok(dir) = cache::dir() else { return };
+    if let Err(e) = cache::check_dir(&dir) {
+        eprintln!("warning: {e:#}; the token is not cached");
+        return;
+    }
+    let entry = cache::KeyEntry::new(&dir, name, profile, config, &source_inputs(profile));
+    let new = entry.entry(
+        fetched.key,
+        cache::now(),
+        fetched.expires_at.map(cache::unix),
+    );
+    match entry.write(&new, None) {
+        Ok(()) => cache::remove_superseded(&entry),
+        Err(e) => eprintln!("warning: could not cache the key: {e:#}"),
+    }
 }
 
 /// Fetch from the source and store the key as `entry`; a cache we cannot write costs speed,

@@ -8,7 +8,7 @@ use super::ask::{Ask, Choose, Confirm, Suggest, Text};
 use super::{DEFAULT_GATEWAY, DEFAULT_PROFILE_NAME, SecretKind, check_name, parse_claim};
 use super::{parse_header, parse_ttl};
 use crate::cli::InitScopeArg;
-use crate::config::{self, Mode, SourceKind, VaultAuth, rules};
+use crate::config::{self, Mode, OidcFlow, OidcToken, SourceKind, VaultAuth, rules};
 
 /// Any answer will do.
 fn any(_: &str) -> Result<(), String> {
@@ -133,6 +133,10 @@ pub const KEY_SOURCE: Menu<SourceKind> = Menu {
             "command  the first line printed by a command",
         ),
         (SourceKind::Env, "env      an environment variable"),
+        (
+            SourceKind::Oidc,
+            "oidc     sign in with your organisation's identity provider (OpenID Connect)",
+        ),
     ],
     assumed: None,
 };
@@ -242,6 +246,82 @@ pub const ENV_VAR: Text = Text {
     default: Suggest::None,
     optional: false,
     check: any,
+};
+
+// ---------------------------------------------------------------- oidc
+
+pub const OIDC_ISSUER: Text = Text {
+    flag: "--oidc-issuer",
+    prompt: "Identity provider's issuer URL:",
+    help: "e.g. https://{org}.okta.com/oauth2/default or https://{host}/realms/{realm}",
+    default: Suggest::None,
+    optional: false,
+    check: |url| Ok(rules::idp_url("issuer", url)?),
+};
+
+pub const OIDC_CLIENT_ID: Text = Text {
+    flag: "--oidc-client-id",
+    prompt: "Client id:",
+    help: "the public (native) client your identity provider's admin registered for ccgw",
+    default: Suggest::None,
+    optional: false,
+    check: |id| {
+        if id.trim().is_empty() {
+            Err("is empty".into())
+        } else {
+            Ok(())
+        }
+    },
+};
+
+pub const OIDC_FLOW: Menu<OidcFlow> = Menu {
+    flag: "--oidc-flow",
+    prompt: "How do you sign in?",
+    help: "`ccgw login` runs it; `ccgw key` then renews the token silently",
+    options: &[
+        (
+            OidcFlow::Device,
+            "device   enter a code in any browser (works over SSH)",
+        ),
+        (
+            OidcFlow::Browser,
+            "browser  a browser on this machine, redirected back to 127.0.0.1",
+        ),
+    ],
+    assumed: Some(OidcFlow::Device),
+};
+
+pub const OIDC_TOKEN: Menu<OidcToken> = Menu {
+    flag: "--oidc-token",
+    prompt: "Which token does the gateway expect?",
+    help: "ask your gateway's admin; most gateways verify the access token",
+    options: &[
+        (
+            OidcToken::AccessToken,
+            "access_token  the OAuth access token",
+        ),
+        (
+            OidcToken::IdToken,
+            "id_token      the OpenID Connect ID token",
+        ),
+    ],
+    assumed: Some(OidcToken::AccessToken),
+};
+
+/// Asked until an empty answer; none: `openid offline_access`.
+pub const OIDC_SCOPE: Text = Text {
+    flag: "--oidc-scope",
+    prompt: "Scope (empty to finish; none: openid offline_access):",
+    help: "`openid` is always asked for; `offline_access` gives the refresh token",
+    default: Suggest::None,
+    optional: true,
+    check: |s| {
+        if s.is_empty() || s.contains(char::is_whitespace) {
+            Err("one scope, without spaces".into())
+        } else {
+            Ok(())
+        }
+    },
 };
 
 // ---------------------------------------------------------------- vault
@@ -608,8 +688,10 @@ mod tests {
         check(&SCOPE);
         check(&VAULT_AUTH);
         check(&SIGNING_KEY);
+        check(&OIDC_FLOW);
+        check(&OIDC_TOKEN);
         assert_eq!(MODE.options.len(), 4);
-        assert_eq!(KEY_SOURCE.options.len(), 5);
+        assert_eq!(KEY_SOURCE.options.len(), 6);
         assert_eq!(SCOPE.options.len(), 5);
     }
 }

@@ -18,8 +18,8 @@ use super::{FlagError, SecretKind, parse_claim, parse_header, parse_ttl};
 use crate::claude::layers::Scope;
 use crate::cli::InitArgs;
 use crate::config::{
-    self, Bedrock, CommandSource, EnvSource, JwtSource, KeySource, KeyringSource, Mode, Profile,
-    SourceKind, VaultAuth, VaultSource, Vertex, rules,
+    self, Bedrock, CommandSource, EnvSource, JwtSource, KeySource, KeyringSource, Mode, OidcSource,
+    Profile, SourceKind, VaultAuth, VaultSource, Vertex, rules,
 };
 use crate::error;
 use crate::secret_input::NewSecret;
@@ -225,7 +225,41 @@ fn key_source(
         SourceKind::Env => KeySource::Env(EnvSource {
             var: text(ask, &q::ENV_VAR, args.env_var.as_deref())?,
         }),
+        SourceKind::Oidc => KeySource::Oidc(oidc(ask, args)?),
     })
+}
+
+fn oidc(ask: &mut dyn Ask, args: &InitArgs) -> Result<OidcSource> {
+    let issuer = text(ask, &q::OIDC_ISSUER, args.oidc_issuer.as_deref())?;
+    let client_id = text(ask, &q::OIDC_CLIENT_ID, args.oidc_client_id.as_deref())?;
+    let flow = picked(ask, &q::OIDC_FLOW, args.oidc_flow)?;
+    let token = picked(ask, &q::OIDC_TOKEN, args.oidc_token)?;
+    let scopes = pairs(ask, &q::OIDC_SCOPE, &args.oidc_scopes, |s| {
+        (q::OIDC_SCOPE.check)(s).map(|()| (s.to_owned(), String::new()))
+    })?;
+    Ok(OidcSource {
+        issuer,
+        client_id,
+        scopes: oidc_scopes(scopes.into_iter().map(|(s, _)| s).collect()),
+        audience: args.oidc_audience.clone(),
+        flow,
+        token,
+        ..OidcSource::default()
+    })
+}
+
+/// The scopes asked for: none given is the default; `openid` is always among them (an OpenID
+/// Connect sign-in without it gets no ID token and no `sub`).
+fn oidc_scopes(given: Vec<String>) -> Vec<String> {
+    if given.is_empty() {
+        return crate::config::default_oidc_scopes();
+    }
+    let mut scopes = given;
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+    scopes.dedup();
+    scopes
 }
 
 fn vault(ask: &mut dyn Ask, args: &InitArgs) -> Result<VaultSource> {

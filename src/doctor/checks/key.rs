@@ -45,7 +45,65 @@ pub async fn fetch(input: &Input) -> (Outcome, Option<Secret>) {
             );
         }
     };
-    judge(&input.plan.api_key_helper, run)
+    let (outcome, secret) = judge(&input.plan.api_key_helper, run);
+    match crate::key::oidc::source(&input.profile) {
+        Some(src) => (oidc_findings(&input.name, src, outcome).await, secret),
+        None => (outcome, secret),
+    }
+}
+
+/// For an `oidc` profile: whether a refresh token is held (never the token) and whether the
+/// identity provider answers its discovery request.
+async fn oidc_findings(
+    name: &str,
+    src: &crate::config::OidcSource,
+    mut outcome: Outcome,
+) -> Outcome {
+    // Who the token names is in the summary already (`a JWT for `WHO``, key::claims).
+    let mut notes = Vec::new();
+    let (name_owned, src_owned) = (name.to_owned(), src.clone());
+    let held =
+        tokio::task::spawn_blocking(move || crate::key::oidc::signed_in(&name_owned, &src_owned))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|r| r);
+    let mut worst = Status::Pass;
+    let mut hints = Vec::new();
+    match held {
+        Ok(true) => notes.push("refresh token held: yes".into()),
+        Ok(false) => {
+            notes.push("refresh token held: no".into());
+            worst = Status::Warn;
+            hints.push(format!("run `ccgw login --profile {name}`: without a refresh token the sign-in cannot be renewed"));
+        }
+        Err(e) => {
+            notes.push(format!("refresh token held: unknown ({e:#})"));
+            worst = Status::Warn;
+        }
+    }
+    match crate::key::oidc::connect(src).await {
+        Ok(_) => notes.push("the identity provider answers".into()),
+        Err(e) => {
+            notes.push(format!("the identity provider does not answer: {e:#}"));
+            worst = Status::Warn;
+            hints.push(format!(
+                "check that `{}` is reachable from here",
+                src.issuer
+            ));
+        }
+    }
+    outcome.summary = format!("{}; {}", outcome.summary, notes.join(", "));
+    if worst == Status::Warn && outcome.status == Status::Pass {
+        outcome.status = Status::Warn;
+    }
+    if !hints.is_empty() {
+        let more = hints.join("\n");
+        outcome.hint = Some(match outcome.hint.take() {
+            Some(h) => format!("{h}\n{more}"),
+            None => more,
+        });
+    }
+    outcome
 }
 
 /// What running the helper gave.
