@@ -73,6 +73,9 @@ _ccgw() {
             ccgw__subcmd__secret,set)
                 cmd="ccgw__subcmd__secret__subcmd__set"
                 ;;
+            ccgw__subcmd__settings,export)
+                cmd="ccgw__subcmd__settings__subcmd__export"
+                ;;
             ccgw__subcmd__settings,remove)
                 cmd="ccgw__subcmd__settings__subcmd__remove"
                 ;;
@@ -631,12 +634,38 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__settings)
-            opts="-h --config --profile --help write remove show"
+            opts="-h --config --profile --help write remove show export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__settings__subcmd__export)
+            opts="-h --format --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "json mobileconfig reg" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::claude::export::Format as ExportFormat;
 use crate::claude::layers::Scope;
 use crate::config::{Mode, SourceKind, VaultAuth};
 
@@ -312,6 +313,15 @@ pub enum SettingsCommand {
         /// Show the effective value of each key and the layer it comes from
         #[arg(long)]
         effective: bool,
+    },
+    /// Print the profile as managed settings for an MDM rollout (never a secret)
+    ///
+    /// The helper is plain `ccgw key --profile NAME`: every machine needs ccgw on PATH and the
+    /// profile in its default config (e.g. from `ccgw init --from URL`).
+    Export {
+        /// Output format
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
     },
 }
 

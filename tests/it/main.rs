@@ -7,6 +7,7 @@ mod doctor;
 mod e2e;
 mod env;
 mod exec;
+mod export;
 mod generated;
 mod init;
 mod install;
