@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             break
         }
         'ccgw;init' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start from a published profile: a file, or an https URL (http to localhost only)')
             [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'Gateway base URL, e.g. http://localhost:4000')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How Claude Code reaches the gateway')
             [CompletionResult]::new('--key-ttl', '--key-ttl', [CompletionResultType]::ParameterName, 'How long a fetched key is reused, e.g. 55m')

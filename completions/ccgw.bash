@@ -280,12 +280,16 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__init)
-            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --command --env-var --scope --no-doctor --config --profile --help"
+            opts="-h --non-interactive --force --from --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --command --env-var --scope --no-doctor --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gateway)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

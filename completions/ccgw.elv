@@ -37,6 +37,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand man 'Print the man page, or write all man pages to a directory'
         }
         &'ccgw;init'= {
+            cand --from 'Start from a published profile: a file, or an https URL (http to localhost only)'
             cand --gateway 'Gateway base URL, e.g. http://localhost:4000'
             cand --mode 'How Claude Code reaches the gateway'
             cand --key-ttl 'How long a fetched key is reused, e.g. 55m'

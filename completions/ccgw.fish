@@ -39,6 +39,7 @@ complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "exec" -d 'Run a command w
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "doctor" -d 'Check the whole chain: config, settings, key, network, gateway, auth, models, messages'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "man" -d 'Print the man page, or write all man pages to a directory'
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l from -d 'Start from a published profile: a file, or an https URL (http to localhost only)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l gateway -d 'Gateway base URL, e.g. http://localhost:4000' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l mode -d 'How Claude Code reaches the gateway' -r -f -a "unified\t'The gateway\'s Anthropic-compatible endpoint (recommended)'
 anthropic\t'The gateway\'s `/anthropic` pass-through route'

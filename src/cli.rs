@@ -113,6 +113,36 @@ impl InitScopeArg {
     }
 }
 
+/// The `init` flags that describe a profile: a published profile (`--from`) answers them all.
+const PROFILE_FLAGS: &[&str] = &[
+    "gateway",
+    "mode",
+    "key_ttl",
+    "model",
+    "headers",
+    "bedrock_region",
+    "vertex_project",
+    "vertex_region",
+    "key_source",
+    "vault_addr",
+    "vault_mount",
+    "vault_path",
+    "vault_field",
+    "vault_auth",
+    "vault_role_id",
+    "vault_secret_id_file",
+    "vault_role",
+    "vault_jwt_file",
+    "vault_username",
+    "jwt_algorithm",
+    "jwt_secret_env",
+    "jwt_key_file",
+    "jwt_ttl",
+    "jwt_claims",
+    "command",
+    "env_var",
+];
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Never prompt; fail (exit 2) naming the first missing flag
@@ -122,6 +152,14 @@ pub struct InitArgs {
     /// Replace an existing profile of the same name
     #[arg(long)]
     pub force: bool,
+
+    /// Start from a published profile: a file, or an https URL (http to localhost only)
+    ///
+    /// The file is a ccgw config holding one `[profiles.NAME]` table, as `ccgw profile show`
+    /// prints it; it must not carry a secret. init then asks only what it lacks (a keyring
+    /// secret, the settings scope). Excludes the flags that describe a profile.
+    #[arg(long, value_name = "FILE|URL", conflicts_with_all = PROFILE_FLAGS)]
+    pub from: Option<String>,
 
     /// Gateway base URL, e.g. http://localhost:4000
     #[arg(long, value_name = "URL")]

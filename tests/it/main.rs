@@ -10,6 +10,7 @@ mod exec;
 mod export;
 mod generated;
 mod init;
+mod init_from;
 mod install;
 mod jwt;
 mod key;
