@@ -179,3 +179,52 @@ fn a_profile_with_a_secret_is_not_exported() {
         assert!(!err.contains(secret), "{err}");
     }
 }
+
+/// The JSON export as `/etc/claude-code/managed-settings.json` (a private mount namespace,
+/// `common::managed`), no other settings file and no gateway variable in the environment: the
+/// real Claude Code answers through the real LiteLLM, so it took the base URL from the managed
+/// `env` and ran the managed `apiKeyHelper` (plain `ccgw` from PATH) for the key — LiteLLM
+/// accepts only its master key, which nothing else hands Claude Code.
+#[test]
+fn claude_code_reads_the_json_as_managed_settings() {
+    use crate::common::claude::{self, TIMEOUT};
+    use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
+    use crate::common::managed;
+
+    let litellm = LiteLlm::shared();
+    let env = TestEnv::new();
+    // The key source leaves a mark each time the helper runs it.
+    let marker = env.root.path().join("helper-ran");
+    env.write_config(&format!(
+        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"{}\"\nkey_ttl = \"1h\"\nmodel = \"{MODEL}\"\n\n\
+         [profiles.work.key]\nsource = \"command\"\nshell = true\ncommand = \"touch '{}' && printenv GW_KEY\"\n",
+        litellm.base,
+        marker.display()
+    ));
+    let managed_file = env.managed_dir().join("managed-settings.json");
+    std::fs::create_dir_all(env.managed_dir()).unwrap();
+    std::fs::write(&managed_file, export(&env, "json")).unwrap();
+    assert!(!env.user_settings().exists());
+
+    let bin_dir = common::ccgw_bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = claude::print(&env, "say hello");
+    cmd.env("PATH", path)
+        .env("GW_KEY", MASTER_KEY)
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_AUTH_TOKEN");
+    let run = claude::run(managed::isolate(&env, cmd), TIMEOUT);
+    assert!(
+        run.stdout.contains("Hello from the LiteLLM mock"),
+        "{run:#?}"
+    );
+    assert!(
+        marker.exists(),
+        "the managed apiKeyHelper did not run: {run:#?}"
+    );
+}
