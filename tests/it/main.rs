@@ -3,6 +3,7 @@
 mod common;
 
 mod cli;
+mod deb;
 mod doctor;
 mod e2e;
 mod env;
