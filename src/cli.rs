@@ -155,9 +155,9 @@ pub struct InitArgs {
 
     /// Start from a published profile: a file, or an https URL (http to localhost only)
     ///
-    /// The file is a ccgw config holding one `[profiles.NAME]` table, as `ccgw profile show`
-    /// prints it; it must not carry a secret. init then asks only what it lacks (a keyring
-    /// secret, the settings scope). Excludes the flags that describe a profile.
+    /// The file is a ccgw config holding one profile (`[profiles.NAME]` and its subtables,
+    /// exactly as in config.toml); it must not carry a secret. init then asks only what it
+    /// lacks (a keyring secret, the settings scope). Excludes the flags that describe a profile.
     #[arg(long, value_name = "FILE|URL", conflicts_with_all = PROFILE_FLAGS)]
     pub from: Option<String>,
 

@@ -485,7 +485,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
 }
 
 /// A profile a platform team publishes for `ccgw init --from`: a ccgw config file holding
-/// exactly one `[profiles.NAME]` table (what `ccgw profile show` prints), read with every rule
+/// exactly one `[profiles.NAME]` table (with its subtables, as in config.toml), read with every rule
 /// of the loader. A value that carries a secret is refused first (by [`rules::carried_secret`]),
 /// naming its line and field: a published file is read by everyone, so it holds no secret.
 /// `origin` names the file or URL in messages.
@@ -516,7 +516,7 @@ pub fn parse_published(origin: &str, text: &str) -> Result<(String, Profile)> {
         (Some(one), None) => Ok(one),
         (None, _) => Err(error::config(
             format!("{origin}: no profile in it"),
-            Some("a published profile is one `[profiles.NAME]` table, as `ccgw profile show` prints it".into()),
+            Some("a published profile is one `[profiles.NAME]` table with its subtables, as in config.toml".into()),
         )),
         (Some(_), Some(_)) => Err(error::config(
             format!("{origin}: more than one profile in it"),
