@@ -95,11 +95,12 @@ fn name_uuid(parts: &[&str]) -> String {
     )
 }
 
-/// `name` as a reverse-DNS identifier component: letters, digits, `-` and `.`.
+/// `name` as reverse-DNS identifier components: letters, digits, `-` and `.` (a profile name
+/// may also hold `_` and `@`, written as `-`).
 fn identifier_part(name: &str) -> String {
     name.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
                 c
             } else {
                 '-'
@@ -112,11 +113,15 @@ fn identifier_part(name: &str) -> String {
 /// keys. The identifiers come from the profile name (a re-deploy of the same name replaces
 /// it), the UUIDs from the name and the gateway.
 fn mobileconfig(name: &str, gateway: &str, doc: &Map<String, Value>) -> anyhow::Result<String> {
-    let id = format!("{PREFERENCE_DOMAIN}.ccgw.{}", identifier_part(name));
+    // ccgw's own namespace: the preference domain is Anthropic's, the profile is not.
+    let id = format!("ccgw.managed-settings.{}", identifier_part(name));
     let mut payload = Map::new();
     payload.insert("PayloadType".into(), PREFERENCE_DOMAIN.into());
     payload.insert("PayloadVersion".into(), 1.into());
-    payload.insert("PayloadIdentifier".into(), format!("{id}.settings").into());
+    payload.insert(
+        "PayloadIdentifier".into(),
+        format!("{id}.claudecode").into(),
+    );
     payload.insert(
         "PayloadUUID".into(),
         name_uuid(&[name, gateway, "payload"]).into(),

@@ -228,3 +228,18 @@ fn claude_code_reads_the_json_as_managed_settings() {
         "the managed apiKeyHelper did not run: {run:#?}"
     );
 }
+
+/// The configuration profile is the product an administrator uploads: its exact text.
+#[test]
+fn mobileconfig_transcript() {
+    use crate::ccgw_snapshot;
+    use crate::common::run::Ccgw;
+    let env = TestEnv::new();
+    env.write_config(&config("https://gw.example.com"));
+    ccgw_snapshot!(
+        env,
+        Ccgw::new(&env)
+            .args(["settings", "export", "--format", "mobileconfig"])
+            .success()
+    );
+}
