@@ -249,3 +249,44 @@ fn a_published_profile_carrying_a_secret_is_refused_and_nothing_changes() {
     assert_eq!(common::read(env.config_path()), before);
     assert!(!env.user_settings().exists());
 }
+
+/// In the wizard a published profile leaves one question (the settings scope, for an `env`
+/// key source): the profile and the settings diff are on the screen before "Write these?",
+/// and declining writes nothing.
+#[test]
+fn the_wizard_asks_only_the_scope_and_shows_what_it_will_write() {
+    use crate::common::tmux::Tmux;
+    let env = TestEnv::new();
+    let file = env.root.path().join("acme.toml");
+    std::fs::write(
+        &file,
+        "[profiles.acme]\ngateway = \"https://llm.acme.example\"\n\n[profiles.acme.key]\nsource = \"env\"\nvar = \"ACME_KEY\"\n",
+    )
+    .unwrap();
+    let t = Tmux::start(
+        &env,
+        &common::ccgw_bin(),
+        &["init", "--no-doctor", "--from", file.to_str().unwrap()],
+        &[],
+    );
+    t.select("Where should Claude Code's settings be written?", 0);
+    t.wait_for("? Write these?");
+    let screen = t.screen();
+    for asked in [
+        "Profile name",
+        "Gateway URL",
+        "How should Claude Code",
+        "Key TTL",
+    ] {
+        assert!(!screen.contains(asked), "{asked} was asked:\n{screen}");
+    }
+    assert!(screen.contains("[profiles.acme]"), "{screen}");
+    assert!(
+        screen.contains("\"ANTHROPIC_BASE_URL\": \"https://llm.acme.example\""),
+        "{screen}"
+    );
+    t.answer("Write these?", "n");
+    assert_eq!(t.exit_status(), 1, "{}", t.screen());
+    assert!(!env.config_path().exists());
+    assert!(!env.user_settings().exists());
+}
