@@ -64,10 +64,19 @@ install_all() {
     need_cmd cargo
     src="$(cd "$(dirname "$0")" && pwd)"
     build="$(mktemp -d)"
-    trap 'rm -rf "$build"' EXIT INT TERM
+    trap 'rm -rf "$build"' EXIT INT TERM HUP
     # cargo install into a scratch root, so that only our own files reach the prefix
     # (no .crates.toml bookkeeping there) and --uninstall can remove exactly them.
-    cargo install --quiet --locked --path "$src" --root "$build/root" \
+    # On a terminal, say what the long build is and let cargo show its progress; otherwise
+    # (CI, a pipe) print nothing but errors.
+    if [ -t 2 ]; then
+        printf 'install.sh: building ccgw from source: about 6-14 minutes on 2 cores (less with more); cargo shows its progress below\n' >&2
+        quiet=""
+    else
+        quiet="--quiet"
+    fi
+    # shellcheck disable=SC2086 # $quiet is one flag or nothing.
+    cargo install $quiet --locked --path "$src" --root "$build/root" \
         || err "cargo install failed"
     bin="$build/root/bin/ccgw"
     "$bin" man --out-dir "$build/man1"

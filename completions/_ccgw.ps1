@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             break
         }
         'ccgw;init' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start from a published profile: a file, or an https URL (http to localhost only)')
             [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'Gateway base URL, e.g. http://localhost:4000')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How Claude Code reaches the gateway')
             [CompletionResult]::new('--key-ttl', '--key-ttl', [CompletionResultType]::ParameterName, 'How long a fetched key is reused, e.g. 55m')
@@ -143,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('write', 'write', [CompletionResultType]::ParameterValue, 'Merge the profile into a settings file (only the keys ccgw owns)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Undo exactly what ccgw wrote to a settings file')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show each layer''s gateway-relevant keys')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print the profile as managed settings for an MDM rollout (never a secret)')
             break
         }
         'ccgw;settings;write' {
@@ -173,6 +175,14 @@ Register-ArgumentCompleter -Native -CommandName 'ccgw' -ScriptBlock {
             [CompletionResult]::new('--effective', '--effective', [CompletionResultType]::ParameterName, 'Show the effective value of each key and the layer it comes from')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ccgw;settings;export' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use [default: <config dir>/ccgw/config.toml]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [default: the config''s `default_profile`]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'ccgw;key' {

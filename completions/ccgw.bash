@@ -79,6 +79,9 @@ _ccgw() {
             ccgw__subcmd__secret,set)
                 cmd="ccgw__subcmd__secret__subcmd__set"
                 ;;
+            ccgw__subcmd__settings,export)
+                cmd="ccgw__subcmd__settings__subcmd__export"
+                ;;
             ccgw__subcmd__settings,remove)
                 cmd="ccgw__subcmd__settings__subcmd__remove"
                 ;;
@@ -283,12 +286,16 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__init)
-            opts="-h --non-interactive --force --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-identity-role --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --oidc-issuer --oidc-client-id --oidc-flow --oidc-token --oidc-scope --oidc-audience --command --env-var --scope --no-doctor --config --profile --help"
+            opts="-h --non-interactive --force --from --gateway --mode --key-ttl --model --header --bedrock-region --vertex-project --vertex-region --key-source --vault-addr --vault-mount --vault-path --vault-identity-role --vault-field --vault-auth --vault-role-id --vault-secret-id-file --vault-role --vault-jwt-file --vault-username --jwt-algorithm --jwt-secret-env --jwt-key-file --jwt-ttl --jwt-claim --oidc-issuer --oidc-client-id --oidc-flow --oidc-token --oidc-scope --oidc-audience --command --env-var --scope --no-doctor --config --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gateway)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -709,12 +716,38 @@ _ccgw() {
             return 0
             ;;
         ccgw__subcmd__settings)
-            opts="-h --config --profile --help write remove show"
+            opts="-h --config --profile --help write remove show export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccgw__subcmd__settings__subcmd__export)
+            opts="-h --format --config --profile --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "json mobileconfig reg" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

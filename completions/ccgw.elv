@@ -39,6 +39,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand man 'Print the man page, or write all man pages to a directory'
         }
         &'ccgw;init'= {
+            cand --from 'Start from a published profile: a file, or an https URL (http to localhost only)'
             cand --gateway 'Gateway base URL, e.g. http://localhost:4000'
             cand --mode 'How Claude Code reaches the gateway'
             cand --key-ttl 'How long a fetched key is reused, e.g. 55m'
@@ -132,6 +133,7 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand write 'Merge the profile into a settings file (only the keys ccgw owns)'
             cand remove 'Undo exactly what ccgw wrote to a settings file'
             cand show 'Show each layer''s gateway-relevant keys'
+            cand export 'Print the profile as managed settings for an MDM rollout (never a secret)'
         }
         &'ccgw;settings;write'= {
             cand --scope 'Settings scope'
@@ -159,6 +161,13 @@ set edit:completion:arg-completer[ccgw] = {|@words|
             cand --effective 'Show the effective value of each key and the layer it comes from'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'ccgw;settings;export'= {
+            cand --format 'Output format'
+            cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'
+            cand --profile 'Profile to use [default: the config''s `default_profile`]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'ccgw;key'= {
             cand --config 'Config file to use [default: <config dir>/ccgw/config.toml]'

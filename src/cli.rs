@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::claude::export::Format as ExportFormat;
 use crate::claude::layers::Scope;
 use crate::config::{Mode, SourceKind, VaultAuth};
 
@@ -124,6 +125,36 @@ impl InitScopeArg {
     }
 }
 
+/// The `init` flags that describe a profile: a published profile (`--from`) answers them all.
+const PROFILE_FLAGS: &[&str] = &[
+    "gateway",
+    "mode",
+    "key_ttl",
+    "model",
+    "headers",
+    "bedrock_region",
+    "vertex_project",
+    "vertex_region",
+    "key_source",
+    "vault_addr",
+    "vault_mount",
+    "vault_path",
+    "vault_field",
+    "vault_auth",
+    "vault_role_id",
+    "vault_secret_id_file",
+    "vault_role",
+    "vault_jwt_file",
+    "vault_username",
+    "jwt_algorithm",
+    "jwt_secret_env",
+    "jwt_key_file",
+    "jwt_ttl",
+    "jwt_claims",
+    "command",
+    "env_var",
+];
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Never prompt; fail (exit 2) naming the first missing flag
@@ -133,6 +164,14 @@ pub struct InitArgs {
     /// Replace an existing profile of the same name
     #[arg(long)]
     pub force: bool,
+
+    /// Start from a published profile: a file, or an https URL (http to localhost only)
+    ///
+    /// The file is a ccgw config holding one profile (`[profiles.NAME]` and its subtables,
+    /// exactly as in config.toml); it must not carry a secret. init then asks only what it
+    /// lacks (a keyring secret, the settings scope). Excludes the flags that describe a profile.
+    #[arg(long, value_name = "FILE|URL", conflicts_with_all = PROFILE_FLAGS)]
+    pub from: Option<String>,
 
     /// Gateway base URL, e.g. http://localhost:4000
     #[arg(long, value_name = "URL")]
@@ -352,6 +391,15 @@ pub enum SettingsCommand {
         /// Show the effective value of each key and the layer it comes from
         #[arg(long)]
         effective: bool,
+    },
+    /// Print the profile as managed settings for an MDM rollout (never a secret)
+    ///
+    /// The helper is plain `ccgw key --profile NAME`: every machine needs ccgw on PATH and the
+    /// profile in its default config (e.g. from `ccgw init --from URL`).
+    Export {
+        /// Output format
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
     },
 }
 

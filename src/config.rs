@@ -559,6 +559,47 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
     Ok(parsed)
 }
 
+/// A profile a platform team publishes for `ccgw init --from`: a ccgw config file holding
+/// exactly one `[profiles.NAME]` table (with its subtables, as in config.toml), read with every rule
+/// of the loader. A value that carries a secret is refused first (by [`rules::carried_secret`]),
+/// naming its line and field: a published file is read by everyone, so it holds no secret.
+/// `origin` names the file or URL in messages.
+pub fn parse_published(origin: &str, text: &str) -> Result<(String, Profile)> {
+    let path = Path::new(origin);
+    // The secret check runs on the raw TOML, before serde: a field the loader does not know
+    // (`token`, `api_key`) is named as the secret it is, not as an unknown field.
+    if let Ok(doc) = toml::from_str::<toml::Table>(text)
+        && let Some(keys) = rules::carried_secret(&doc)
+    {
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let line = (1..=refs.len())
+            .rev()
+            .find_map(|n| line_of(text, &refs[..n]))
+            .map_or(String::new(), |l| format!(":{l}"));
+        let field: Vec<String> = refs.iter().map(|k| field_key(k)).collect();
+        return Err(error::config(
+            format!(
+                "{origin}{line}: {}: a published profile must not carry a secret",
+                field.join(".")
+            ),
+            Some("publish where the secret comes from (keyring, vault, a file or an environment variable); each developer's init asks for a keyring secret".into()),
+        ));
+    }
+    let file = parse(path, text)?;
+    let mut profiles = file.profiles.into_iter();
+    match (profiles.next(), profiles.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => Err(error::config(
+            format!("{origin}: no profile in it"),
+            Some("a published profile is one `[profiles.NAME]` table with its subtables, as in config.toml".into()),
+        )),
+        (Some(_), Some(_)) => Err(error::config(
+            format!("{origin}: more than one profile in it"),
+            Some("publish one `[profiles.NAME]` table per file".into()),
+        )),
+    }
+}
+
 /// `[profiles.NAME.key]` is an internally tagged enum (`source = "…"`): serde reads it whole
 /// before choosing the variant, so its errors name only the table. Read that table again as
 /// the chosen source's own struct to name the field and its line. `None` when the error is
@@ -940,6 +981,65 @@ pub mod rules {
             Some(at) => format!("{}…{}", &url[..start], &url[start + at..]),
             None => url.to_owned(),
         }
+    }
+
+    /// Where `ccgw init --from` may download a published profile from: `https`, or plain
+    /// `http` to a loopback address only (a profile decides where every key is sent, so it must
+    /// not be open to tampering on the way). Files are read directly and need no rule.
+    pub fn published_url(url: &str) -> Result<(), Broken> {
+        service_url("--from", url)?;
+        let parsed = reqwest::Url::parse(url).expect("service_url parsed it");
+        let host = parsed.host_str().unwrap_or_default();
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if parsed.scheme() == "http" && !loopback {
+            return Err(Broken {
+                message: format!("`{url}` is plain http to another machine"),
+                hint: Some("publish the profile over https (plain http only to localhost)".into()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Where a published profile carries a secret: the key path of the first string value
+    /// that is one (e.g. `["profiles", "acme", "key", "token"]`), by the one secret rule
+    /// (`redact::secret_shaped`, `redact::secret_header` for `headers`). A field that names
+    /// where a secret is (`…_file`, `…_env`, `…_path`, `…_dir`) is judged by its value alone.
+    pub fn carried_secret(doc: &toml::Table) -> Option<Vec<String>> {
+        fn walk(path: &mut Vec<String>, value: &toml::Value) -> bool {
+            match value {
+                toml::Value::String(s) => {
+                    let leaf = path.last().map_or("", String::as_str);
+                    let in_headers = path.len() >= 2 && path[path.len() - 2] == "headers";
+                    let location = ["_file", "_env", "_path", "_dir"]
+                        .iter()
+                        .any(|suffix| leaf.ends_with(suffix));
+                    if in_headers {
+                        crate::redact::secret_header(leaf, s)
+                    } else if location {
+                        crate::redact::secret_shaped("VALUE", s)
+                    } else {
+                        crate::redact::secret_shaped(leaf, s)
+                    }
+                }
+                toml::Value::Table(t) => t.iter().any(|(k, v)| {
+                    path.push(k.clone());
+                    let found = walk(path, v);
+                    if !found {
+                        path.pop();
+                    }
+                    found
+                }),
+                toml::Value::Array(a) => a.iter().any(|v| walk(path, v)),
+                _ => false,
+            }
+        }
+        let mut path = Vec::new();
+        walk(&mut path, &toml::Value::Table(doc.clone())).then_some(path)
     }
 
     /// A header name is an HTTP token (RFC 9110): letters, digits and ``!#$%&'*+-.^_`|~``.

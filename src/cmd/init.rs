@@ -3,7 +3,9 @@
 //!
 //! Choices this command makes:
 //! - The profile name is `--profile`/`CCGW_PROFILE`; without it the wizard asks (offering
-//!   `default`) and `--non-interactive` uses `default`.
+//!   `default`) and `--non-interactive` uses `default`. With `--from` the published profile
+//!   answers every question but the secret it has no home for and the settings scope; its
+//!   name is the profile's unless `--profile` gives another.
 //! - The new profile becomes `default_profile` when the config has none; when another profile
 //!   is the default, the wizard asks (default no) and `--non-interactive` leaves it.
 //! - Nothing is written until every question is answered; declining "Write these?" writes
@@ -27,7 +29,7 @@ use crate::error::{self, Failure, SilentExit};
 use crate::key::keyring::{self, Slot};
 use crate::onboard::ask::{Ask, FlagsOnly};
 use crate::onboard::wizard::Inquire;
-use crate::onboard::{SecretKind, questions, tree};
+use crate::onboard::{SecretKind, published, questions, tree};
 use crate::secret_input::NewSecret;
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
@@ -39,7 +41,13 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     let ask = asker.as_mut();
     let loaded = ctx.load()?;
     let config_file = loaded.path.path.clone();
-    let name = tree::profile_name(ask, ctx.profile_flag.as_deref())?;
+    // A published profile is read (and judged) before anything is asked.
+    let from = args.from.as_deref().map(published::load).transpose()?;
+    let given_name = ctx
+        .profile_flag
+        .as_deref()
+        .or(from.as_ref().map(|(n, _)| n.as_str()));
+    let name = tree::profile_name(ask, given_name)?;
     let old = loaded.file.profiles.get(&name).cloned();
     if old.is_some() && !args.force && !ask.confirm(&questions::replace(&name, &config_file))? {
         return Err(error::config(
@@ -51,7 +59,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         ));
     }
 
-    let setup = tree::walk(ask, &args, &name)?;
+    let setup = match from {
+        Some((_, profile)) => tree::published(ask, &args, profile)?,
+        None => tree::walk(ask, &args, &name)?,
+    };
     let new_profile = &setup.profile;
 
     // No default yet: this profile becomes it in the same write. Another default: switching

@@ -1,4 +1,4 @@
-//! `ccgw settings write | remove | show`: arguments to a target, the write service
+//! `ccgw settings write | remove | show | export`: arguments to a target, the write service
 //! (`claude::write`) to do it, and the layer report.
 
 use std::io::Write;
@@ -6,9 +6,10 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::claude::audit::{self, Delivery, Finding, Kind, Severity};
+use crate::claude::export;
 use crate::claude::layers::{self as cs, Origin};
 use crate::claude::write::{self, Diff, Target, WriteOptions};
-use crate::cli::{SettingsCommand, SettingsTarget};
+use crate::cli::{ExportFormat, SettingsCommand, SettingsTarget};
 use crate::cmd::Ctx;
 use crate::plan::{self, COMPETING_CREDENTIALS, GatewayEnv, HelperSpec};
 use crate::redact::{self, API_KEY_HELPER};
@@ -26,6 +27,7 @@ pub fn run(ctx: &Ctx, cmd: SettingsCommand) -> Result<()> {
             force,
         } => remove(&target, WriteOptions { dry_run, force }),
         SettingsCommand::Show { effective } => show(ctx, effective),
+        SettingsCommand::Export { format } => export(ctx, format),
     }
 }
 
@@ -54,6 +56,15 @@ fn remove(t: &SettingsTarget, opts: WriteOptions) -> Result<()> {
         Some(diff) => print_diff(&diff),
         None => Ok(()),
     }
+}
+
+/// The profile as managed settings on stdout.
+fn export(ctx: &Ctx, format: ExportFormat) -> Result<()> {
+    let sel = ctx.select()?;
+    let bytes = export::render(format, &sel.name, sel.profile())?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    Ok(out.flush()?)
 }
 
 /// The diff on stdout (the data of `--dry-run`).

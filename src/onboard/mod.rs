@@ -10,6 +10,7 @@
 
 pub mod ask;
 pub mod models;
+pub mod published;
 pub mod questions;
 pub mod tree;
 pub mod wizard;

@@ -80,6 +80,34 @@ pub fn walk(ask: &mut dyn Ask, args: &InitArgs, name: &str) -> Result<Setup> {
     })
 }
 
+/// What is left to ask when a published profile (`init --from`) answered the rest: the
+/// secret it gives no other home (a keyring gateway key, a keyring JWT signing key), and where
+/// to write Claude Code's settings.
+pub fn published(ask: &mut dyn Ask, args: &InitArgs, profile: Profile) -> Result<Setup> {
+    let kind = match &profile.key {
+        KeySource::Keyring(_) => Some(SecretKind::GatewayKey),
+        KeySource::Jwt(j) if j.secret_env.is_none() && j.key_file.is_none() => {
+            Some(SecretKind::JwtSigningKey)
+        }
+        _ => None,
+    };
+    let pending = kind.map(|k| pending(ask, k)).transpose()?;
+    let scope = picked(ask, &q::SCOPE, args.scope)?.scope();
+    let secret = match pending {
+        Some(Pending {
+            kind,
+            typed: Some(s),
+        }) => Some((kind, s)),
+        Some(Pending { kind, typed: None }) => Some((kind, ask.secret(kind)?)),
+        None => None,
+    };
+    Ok(Setup {
+        profile,
+        scope,
+        secret,
+    })
+}
+
 /// A secret the answers call for: typed where its question stands, or (an asker that
 /// defers secrets) after the last question.
 struct Pending {

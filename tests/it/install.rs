@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::tmux::Tmux;
 use crate::common::{TestEnv, require};
 
 fn files_under(root: &Path) -> BTreeSet<PathBuf> {
@@ -60,6 +61,13 @@ fn install_then_uninstall_in_a_temp_prefix() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not on your PATH"), "{stderr}");
+    // Not on a terminal: no progress, neither install.sh's nor cargo's.
+    for noise in ["building ccgw", "Compiling", "Installing", "Finished"] {
+        assert!(
+            !stderr.contains(noise),
+            "{noise:?} off a terminal: {stderr}"
+        );
+    }
 
     let installed = files_under(&prefix);
     for f in [
@@ -120,4 +128,34 @@ fn install_sh_is_shellcheck_clean() {
         "shellcheck: {}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// On a terminal install.sh says what the long build is and how long it takes, and cargo's
+/// own progress follows. The test stops once both are on the screen (the build itself is the
+/// other test's).
+#[test]
+fn on_a_terminal_install_sh_says_it_is_building_and_cargo_shows_progress() {
+    let env = TestEnv::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let prefix = env.root.path().join("prefix");
+    let cargo_home = std::env::var_os("CARGO_HOME").unwrap_or_else(|| dirs_cargo_home().into());
+    let target = repo.join("target");
+    let path = std::env::var("PATH").unwrap();
+    let tmux = Tmux::start(
+        &env,
+        &require("sh"),
+        &[
+            repo.join("install.sh").to_str().unwrap(),
+            "--prefix",
+            prefix.to_str().unwrap(),
+        ],
+        &[
+            ("CARGO_TARGET_DIR", target.to_str().unwrap()),
+            ("CARGO_HOME", cargo_home.to_str().unwrap()),
+            ("PATH", &path),
+        ],
+    );
+    tmux.wait_for("install.sh: building ccgw from source: about 6-14 minutes on 2 cores");
+    // cargo's own status line, which --quiet would hide.
+    tmux.wait_for("Installing ccgw");
 }

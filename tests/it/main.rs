@@ -3,16 +3,20 @@
 mod common;
 
 mod cli;
+mod deb;
 mod doctor;
 mod e2e;
 mod env;
 mod exec;
+mod export;
 mod generated;
 mod init;
+mod init_from;
 mod install;
 mod jwt;
 mod key;
 mod keyring;
+mod managed_ns;
 mod oidc;
 mod profile;
 mod sec_files;

@@ -7,6 +7,7 @@ pub mod claude;
 pub mod fakegw;
 pub mod jwks_gateway;
 pub mod litellm;
+pub mod managed;
 pub mod oidc_provider;
 pub mod openbao;
 pub mod rawserver;
