@@ -20,3 +20,4 @@ mod sec_secrets;
 mod sec_servers;
 mod sec_settings_files;
 mod settings;
+mod start;
