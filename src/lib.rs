@@ -23,13 +23,17 @@ mod secret_input;
 mod shell;
 mod transport;
 
-use std::process::ExitCode;
+use std::io::Write;
 
-/// Parse, dispatch, map errors to exit codes; the work is in `cmd/`.
-pub fn main() -> ExitCode {
+/// Parse, dispatch, map errors to exit codes (the work is in `cmd/`); returns the process's
+/// exit code once stdout is flushed (`main.rs` may run without std's start, which flushes it).
+pub fn main_code() -> u8 {
     let cli = cli::Cli::parse_args();
-    match cmd::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => ExitCode::from(error::report(&err)),
-    }
+    let code = match cmd::run(cli) {
+        Ok(()) => error::code::OK,
+        Err(err) => error::report(&err),
+    };
+    // Nothing is left to report a failed flush to (a closed stdout is not an error: report).
+    let _ = std::io::stdout().flush();
+    code
 }

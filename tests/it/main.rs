@@ -25,4 +25,5 @@ mod sec_secrets;
 mod sec_servers;
 mod sec_settings_files;
 mod settings;
+mod start;
 mod vault_identity;

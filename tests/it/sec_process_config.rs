@@ -373,6 +373,8 @@ fn sigkill_of_ccgw_key_kills_the_command_and_its_children() {
     let env = TestEnv::new();
     let (mut ccgw, sh, sleep) = ccgw_key_with_a_sleeping_command(&env);
     let _reap = Reap(vec![ccgw.id(), sh, sleep]);
+    // As below: the signal comes once the watchdog is armed (it failed under load otherwise).
+    wait_for_the_watchdog(ccgw.id());
     signal(ccgw.id(), rustix::process::Signal::KILL);
     let _ = ccgw.wait();
     assert_all_die(&[sh, sleep], "after SIGKILL of ccgw key");

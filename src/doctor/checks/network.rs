@@ -62,17 +62,25 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
     };
     let what = if proxy.is_some() { "proxy" } else { "gateway" };
     let host = host.trim_matches(['[', ']']);
-    let reached = match resolve(host, port, input).await {
-        Ok(addrs) => connect(&addrs, input).await,
-        Err(p) => Err(p),
+    // DNS and TCP on their own say which step failed; they run alongside the first requests
+    // instead of before them, so a gateway far away costs its round trips once, not twice.
+    let diagnose = async {
+        match resolve(host, port, input).await {
+            Ok(addrs) => connect(&addrs, input).await,
+            Err(p) => Err(p),
+        }
     };
+    // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
+    let (reached, resp, ()) = tokio::join!(
+        diagnose,
+        get_root(&client, &url, input),
+        warm(&client, &url, input)
+    );
     let addr = match reached {
         Ok(addr) => addr,
         Err(p) => return (failed(what, &p), None),
     };
-
-    // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
-    let resp = match client.get(url.clone()).timeout(input.timeout).send().await {
+    let resp = match resp {
         Ok(r) => r,
         Err(e) => return (failed(what, &gateway::describe(&e)), None),
     };
@@ -86,12 +94,46 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
         .get("date")
         .and_then(|d| d.to_str().ok())
         .and_then(|d| gateway::http_date(d.trim()));
+    // Read to the end, so that its connection goes back to the pool too.
+    let _ = crate::transport::read_body(resp).await;
     let outcome = judge(addr, &url, proxy.as_ref(), &tls, expiry);
     let reached = Reached {
         client,
         server_date,
     };
     (outcome, Some(reached))
+}
+
+/// How many connections to the gateway the checks after this one use at once: auth's four
+/// probes, gateway's health check, and (once auth is done) models, messages and passthrough.
+/// The network check opens that many side by side (`warm`), so that no later check waits a
+/// round trip (two or three over TLS) for a connection of its own: the client keeps them
+/// alive between requests and reuses them.
+pub const CONNECTIONS: usize = 5;
+
+/// `GET /` through the client: the request whose answer this check judges.
+async fn get_root(
+    client: &Client,
+    url: &Url,
+    input: &Input,
+) -> Result<reqwest::Response, reqwest::Error> {
+    client.get(url.clone()).timeout(input.timeout).send().await
+}
+
+/// `CONNECTIONS - 1` more `GET /` at the same time as [`get_root`], each on a connection of its
+/// own that then waits in the client's pool. Their answers are read to the end (an answer left
+/// unread would close its connection) and otherwise ignored: the first request is the check.
+async fn warm(client: &Client, url: &Url, input: &Input) {
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 1..CONNECTIONS {
+        let req = client.get(url.clone()).timeout(input.timeout);
+        opening.spawn(async move {
+            if let Ok(resp) = req.send().await {
+                let _ = crate::transport::read_body(resp).await;
+            }
+        });
+    }
+    while opening.join_next().await.is_some() {}
 }
 
 /// DNS (an IP literal needs none), bounded by the step time limit.
