@@ -13,6 +13,7 @@ mod install;
 mod jwt;
 mod key;
 mod keyring;
+mod managed_ns;
 mod profile;
 mod sec_files;
 mod sec_process_config;

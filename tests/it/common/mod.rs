@@ -6,6 +6,7 @@
 pub mod claude;
 pub mod fakegw;
 pub mod litellm;
+pub mod managed;
 pub mod openbao;
 pub mod rawserver;
 pub mod run;
