@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
+use crate::common::upstream::Upstream;
 use crate::common::{TestEnv, ccgw_bin, free_port};
 
 /// The key the fake gateways accept.
@@ -134,8 +135,7 @@ fn litellm_all_checks_pass_with_the_master_key() {
 }
 
 #[test]
-fn litellm_live_stream_from_a_mock_model_is_a_warning() {
-    // LiteLLM's mock_response answers application/json even for stream:true.
+fn litellm_live_stream_through_a_reachable_upstream_passes() {
     let proxy = LiteLlm::shared();
     let env = TestEnv::new();
     env.write_config(&config(&proxy.base, "unified", ""));
@@ -147,14 +147,49 @@ fn litellm_live_stream_from_a_mock_model_is_a_warning() {
     let report = run.json();
     assert_eq!(run.code, 0, "{report:#}");
     assert_eq!(report["checks"].as_array().unwrap().len(), 1);
-    assert_eq!(status(&report, "messages"), "warn");
-    assert!(hint(&report, "messages").contains("mock_response"));
-    let strict = doctor(
-        &env,
-        MASTER_KEY,
-        &["--live", "--only", "messages", "--strict"],
+    assert_eq!(status(&report, "messages"), "pass", "{report:#}");
+    let summary = check(&report, "messages")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("message_start … message_stop"),
+        "{summary}"
     );
-    assert_eq!(strict.code, 1, "{}", strict.stdout);
+}
+
+/// LiteLLM 1.108 forwards count_tokens upstream: an upstream without it (here one whose
+/// count_tokens answers 500) leaves Claude Code working, so doctor warns and exits 0, and the
+/// live call proves messages work.
+#[test]
+fn litellm_count_tokens_broken_upstream_warns_and_the_live_call_passes() {
+    let upstream = Upstream::broken_count_tokens();
+    let proxy = LiteLlm::start(&upstream);
+    let env = TestEnv::new();
+    env.write_config(&config(&proxy.base, "unified", ""));
+    for live in [false, true] {
+        let mut args = vec!["--json", "--only", "messages"];
+        if live {
+            args.push("--live");
+        }
+        let run = doctor(&env, MASTER_KEY, &args);
+        let report = run.json();
+        assert_eq!(run.code, 0, "live={live}: {report:#}");
+        assert_eq!(status(&report, "messages"), "warn", "{report:#}");
+        let summary = check(&report, "messages")["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("count_tokens does not work through this gateway"),
+            "{summary}"
+        );
+        assert!(hint(&report, "messages").contains("estimates token counts"));
+        if live {
+            assert!(
+                summary.contains("message_start … message_stop"),
+                "{summary}"
+            );
+        }
+    }
+    assert!(
+        upstream.count_tokens_calls() >= 2,
+        "the proxy never asked the upstream"
+    );
 }
 
 #[test]
@@ -204,7 +239,7 @@ fn x_api_key_only(req: &Req) -> Resp {
     match req.path() {
         "/v1/models" if ok => Resp::json(
             200,
-            r#"{"data":[{"type":"model","id":"claude-sonnet-4-5"}],"has_more":false}"#,
+            r#"{"data":[{"type":"model","id":"claude-sonnet-5-5"}],"has_more":false}"#,
         ),
         "/v1/messages/count_tokens" if ok => Resp::json(200, r#"{"input_tokens":5}"#),
         "/bedrock/inference-profiles" => Resp::json(200, r#"{"inferenceProfileSummaries":[]}"#),
@@ -315,7 +350,7 @@ fn rejects_claude_code_beta(req: &Req) -> Resp {
         "/v1/messages/count_tokens" => Resp::json(200, r#"{"input_tokens":5}"#),
         "/v1/models" => Resp::json(
             200,
-            r#"{"data":[{"type":"model","id":"claude-sonnet-4-5"}]}"#,
+            r#"{"data":[{"type":"model","id":"claude-sonnet-5-5"}]}"#,
         ),
         _ => Resp::json(404, "{}"),
     }

@@ -90,13 +90,20 @@ pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
         .unwrap_or_default()
         .iter()
         // Server text: bounded and terminal-safe before it is listed.
-        .filter_map(|m| {
-            m.get("id")
-                .and_then(|i| i.as_str())
-                .map(|id| w.scrub.scrub(id))
-        })
+        .filter_map(|m| listed_model(m).map(|id| w.scrub.scrub(id)))
         .collect();
     judge(&profile_models(input), &ids)
+}
+
+/// The model id an entry of `/v1/models` stands for, as Claude Code would send it. LiteLLM
+/// 1.108 lists a 1M-context model to Claude Code's user agent as `"id": "NAME[1m]"` with
+/// `"source_model": "NAME"`: the id to send is the source model (or the id without `[1m]`).
+fn listed_model(entry: &serde_json::Value) -> Option<&str> {
+    if let Some(source) = entry.get("source_model").and_then(|s| s.as_str()) {
+        return Some(source);
+    }
+    let id = entry.get("id").and_then(|i| i.as_str())?;
+    Some(id.strip_suffix("[1m]").unwrap_or(id))
 }
 
 fn judge(wanted: &[String], have: &[String]) -> Outcome {
@@ -114,7 +121,7 @@ fn judge(wanted: &[String], have: &[String]) -> Outcome {
     if wanted.is_empty() {
         return Outcome::warn(
             format!(
-                "the profile names no model, so Claude Code asks for its built-in ids (e.g. claude-sonnet-4-5-20250929); the gateway has: {}",
+                "the profile names no model, so Claude Code asks for its built-in ids (e.g. claude-sonnet-5-5); the gateway has: {}",
                 listed()
             ),
             "set `model` (and `models.opus/sonnet/haiku`) in the profile to names the gateway serves",
@@ -160,5 +167,16 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert!(o.summary.contains("does not list z; it has: a, b"), "{o:?}");
         assert_eq!(judge(&[], &v(&["a"])).status, Status::Warn);
+    }
+
+    #[test]
+    fn a_1m_listing_stands_for_its_source_model() {
+        // LiteLLM 1.108.7's answer to Claude Code's user agent, as measured.
+        let e = serde_json::json!({"type":"model","id":"claude-sonnet-5-5[1m]","source_model":"claude-sonnet-5-5","display_name":"claude-sonnet-5-5"});
+        assert_eq!(listed_model(&e), Some("claude-sonnet-5-5"));
+        let bare = serde_json::json!({"id":"claude-opus-5-5[1m]"});
+        assert_eq!(listed_model(&bare), Some("claude-opus-5-5"));
+        assert_eq!(listed_model(&serde_json::json!({"id":"m"})), Some("m"));
+        assert_eq!(listed_model(&serde_json::json!({})), None);
     }
 }

@@ -13,6 +13,7 @@ pub mod run;
 pub mod secret_service;
 pub mod shells;
 pub mod tmux;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 
