@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::common::claude::Claude;
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
 use crate::common::upstream::Upstream;
@@ -52,9 +53,22 @@ impl Run {
     }
 }
 
+/// `ccgw doctor` with the current Claude Code first on PATH (the `claude` check needs one).
 fn doctor(env: &TestEnv, key: &str, args: &[&str]) -> Run {
+    doctor_with_path(env, key, args, &path_with(Claude::CURRENT))
+}
+
+/// PATH with `claude`'s directory first.
+fn path_with(claude: Claude) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(claude.bin_dir()).chain(std::env::split_paths(&rest)))
+        .unwrap()
+}
+
+fn doctor_with_path(env: &TestEnv, key: &str, args: &[&str], path: &std::ffi::OsStr) -> Run {
     let out = env
         .ccgw()
+        .env("PATH", path)
         .env("CCGW_TEST_KEY", key)
         .arg("doctor")
         .args(["--timeout", "20s"])
@@ -92,6 +106,7 @@ fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"\(\d+ ms\)", "([N] ms)"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"at /\S+/claude:", "at [DEPS]/claude:"),
     ]
 }
 
@@ -107,7 +122,7 @@ fn litellm_all_checks_pass_with_the_master_key() {
     assert_eq!(run.code, 0, "{report:#}");
     assert_eq!(report["profile"], "work");
     for id in [
-        "config", "settings", "key", "network", "gateway", "auth", "models", "messages",
+        "config", "settings", "key", "network", "gateway", "auth", "models", "messages", "claude",
     ] {
         assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
     }
@@ -542,4 +557,63 @@ fn litellm_vertex_route_takes_the_key_but_has_no_provider_credential() {
         summary.contains("no working provider credential"),
         "{summary}"
     );
+}
+
+crate::each_claude!(
+    fn claude_check_reports_the_version_and_its_rules(claude) {
+        let env = TestEnv::new();
+        env.write_config(&config("http://127.0.0.1:9", "unified", "model_discovery = true\n"));
+        let run = doctor_with_path(
+            &env,
+            KEY,
+            &["--json", "--only", "claude"],
+            &path_with(claude),
+        );
+        let report = run.json();
+        let summary = check(&report, "claude")["summary"].as_str().unwrap().to_owned();
+        assert!(
+            summary.contains(&format!("Claude Code {} at ", claude.version())),
+            "{summary}"
+        );
+        assert!(summary.contains(&claude.bin().display().to_string()), "{summary}");
+        if claude == Claude::OLDEST {
+            assert!(summary.contains("only a 401 reruns the helper"), "{summary}");
+            assert!(summary.contains("a JWT near exp is sent once more"), "{summary}");
+            // model_discovery does nothing with a helper before 2.1.332.
+            assert_eq!(status(&report, "claude"), "warn", "{report:#}");
+            assert!(summary.contains("`model_discovery = true` has no effect"), "{summary}");
+        } else {
+            assert!(summary.contains("a 401 or 403 reruns the helper"), "{summary}");
+            assert!(summary.contains("model discovery sends Bearer and x-api-key"), "{summary}");
+            assert!(summary.contains("a JWT near exp is refreshed first"), "{summary}");
+            assert_eq!(status(&report, "claude"), "pass", "{report:#}");
+        }
+        assert_eq!(run.code, 0, "{report:#}");
+    }
+);
+
+#[test]
+fn claude_not_on_path_is_said_and_the_other_checks_run() {
+    let env = TestEnv::new();
+    env.write_config(&config("http://127.0.0.1:9", "unified", ""));
+    // The system directories only: no Claude Code there (the test components are elsewhere).
+    let run = doctor_with_path(
+        &env,
+        KEY,
+        &["--json"],
+        std::ffi::OsStr::new("/usr/bin:/bin"),
+    );
+    let report = run.json();
+    assert_eq!(status(&report, "claude"), "warn", "{report:#}");
+    assert!(
+        check(&report, "claude")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("`claude` is not on PATH"),
+        "{report:#}"
+    );
+    for id in ["config", "key", "network"] {
+        assert_ne!(status(&report, id), "skip", "{id}: {report:#}");
+    }
+    assert_eq!(status(&report, "config"), "pass", "{report:#}");
 }
