@@ -130,6 +130,23 @@ pub enum Status {
     Skip,
 }
 
+impl Status {
+    /// The more severe of two statuses (fail > warn > skip > pass).
+    pub fn max_severity(self, other: Status) -> Status {
+        let rank = |s: Status| match s {
+            Status::Fail => 3,
+            Status::Warn => 2,
+            Status::Skip => 1,
+            Status::Pass => 0,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 /// What a check found: a status, one line, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

@@ -617,3 +617,88 @@ fn claude_not_on_path_is_said_and_the_other_checks_run() {
     }
     assert_eq!(status(&report, "config"), "pass", "{report:#}");
 }
+
+#[test]
+fn litellm_model_discovery_lists_models_claude_code_can_show() {
+    let proxy = LiteLlm::shared();
+    let env = TestEnv::new();
+    env.write_config(&config(&proxy.base, "unified", "model_discovery = true\n"));
+    let run = doctor(&env, MASTER_KEY, &["--json", "--only", "models"]);
+    let report = run.json();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(status(&report, "models"), "pass", "{report:#}");
+    let summary = check(&report, "models")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("model discovery lists 1 model"),
+        "{summary}"
+    );
+}
+
+/// The discovery request of the real Claude Code 2.1.332 and doctor's, side by side. A recording
+/// server of the test's own: what matters is how each asks (path, query, both headers), which
+/// no real gateway reports.
+#[test]
+fn model_discovery_is_asked_as_claude_code_2_1_332_asks() {
+    #[derive(Debug, Clone)]
+    struct Asked {
+        ua: String,
+        target: String,
+        bearer: bool,
+        x_api_key: bool,
+    }
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Asked>>> = Default::default();
+    let log = seen.clone();
+    let gw = FakeGateway::start(move |r: &Req| {
+        if r.path() == "/v1/models" {
+            log.lock().unwrap().push(Asked {
+                ua: r.header("user-agent").unwrap_or_default().to_owned(),
+                target: r.target.clone(),
+                bearer: r.bearer() == Some(KEY),
+                x_api_key: r.header("x-api-key") == Some(KEY),
+            });
+            return Resp::json(
+                200,
+                &format!(
+                    r#"{{"data":[{{"type":"model","id":"{MODEL}","display_name":"Sonnet via the gateway"}}],"has_more":false}}"#
+                ),
+            );
+        }
+        Resp::json(
+            400,
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"recorder"}}"#,
+        )
+    });
+    let env = TestEnv::new();
+    env.write_config(&config(&gw.base(), "unified", "model_discovery = true\n"));
+    env.ccgw()
+        .args(["settings", "write", "--scope", "user"])
+        .assert()
+        .success();
+    let mut cmd = Claude::CURRENT.print(&env, "say hello");
+    cmd.env("CCGW_TEST_KEY", KEY);
+    let from_claude = |s: &Asked| s.ua.starts_with("claude-code/");
+    let run = crate::common::claude::run_until(cmd, crate::common::claude::TIMEOUT, || {
+        seen.lock().unwrap().iter().any(from_claude)
+    });
+    let claude_asked = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| from_claude(s))
+        .cloned()
+        .unwrap_or_else(|| panic!("Claude Code sent no discovery request: {run:#?}"));
+    seen.lock().unwrap().clear();
+    let report = doctor(&env, KEY, &["--json", "--only", "models"]).json();
+    assert_eq!(status(&report, "models"), "pass", "{report:#}");
+    let doctor_asked: Vec<Asked> = seen.lock().unwrap().clone();
+    let discovery = doctor_asked
+        .iter()
+        .find(|s| s.target.contains("limit="))
+        .unwrap_or_else(|| panic!("doctor sent no discovery request: {doctor_asked:?}"));
+    assert_eq!(discovery.target, claude_asked.target, "{claude_asked:?}");
+    assert!(
+        claude_asked.bearer && claude_asked.x_api_key,
+        "{claude_asked:?}"
+    );
+    assert!(discovery.bearer && discovery.x_api_key, "{discovery:?}");
+}
