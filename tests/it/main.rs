@@ -2,6 +2,7 @@
 
 mod common;
 
+mod claude_rules;
 mod cli;
 mod doctor;
 mod e2e;
