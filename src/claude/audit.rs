@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::layers::{self, FileState, Origin, Scope, SettingsFile};
+use crate::config::Mode;
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv, HelperLine, ROUTE_SWITCHES};
 use crate::redact::{self, API_KEY_HELPER};
 
@@ -209,6 +210,14 @@ pub enum Kind {
     /// A custom header (`header`) of project or local settings (`scope`) that Claude Code
     /// applies only once the workspace is trusted (2.1.332+).
     AfterTrust { header: String, scope: Scope },
+    /// Managed `allowedProviders` (`allowed`) does not list the profile's `provider`.
+    ProviderNotAllowed {
+        provider: &'static str,
+        allowed: Vec<String>,
+    },
+    /// Managed `allowedProviders` admits `customEndpoint`, but only for the base URL pinned in
+    /// the `env` of managed settings, and the profile's `var` is not pinned there.
+    EndpointNotPinned,
     /// `CLAUDE_CODE_RESTRICTED` is set: user, project and local settings are ignored, and the
     /// helper Claude Code would run is in one of them (`helper_ignored`).
     Restricted { helper_ignored: bool },
@@ -273,6 +282,13 @@ impl Finding {
             Kind::AfterTrust { header, scope } => format!(
                 "custom header `{header}` in {} settings is sent only after the workspace is trusted (Claude Code 2.1.332+ holds back headers whose name looks sensitive)",
                 scope.as_str()
+            ),
+            Kind::ProviderNotAllowed { provider, allowed } => format!(
+                "managed settings allow only {} (`allowedProviders`), not `{provider}`, which profile `{p}` uses: Claude Code refuses to start",
+                allowed.join(", ")
+            ),
+            Kind::EndpointNotPinned => format!(
+                "managed settings allow `customEndpoint` only for the base URL pinned in their `env`, and profile `{p}`'s `{var}` is not: Claude Code refuses to start"
             ),
             Kind::Restricted { helper_ignored } => format!(
                 "CLAUDE_CODE_RESTRICTED is set: Claude Code ignores user, project and local settings{}",
@@ -344,6 +360,12 @@ impl Finding {
             Kind::Hidden => "Claude Code takes a settings `env` value over a shell export: change it in the settings file, or unset it in the shell".into(),
             Kind::AfterTrust { .. } => format!(
                 "trust the workspace in Claude Code first, or write the profile to user settings (`ccgw --profile {p} settings write --scope user`) where headers apply at once"
+            ),
+            Kind::ProviderNotAllowed { provider, .. } => format!(
+                "ask the administrator to add `{provider}` to `allowedProviders`, or use a profile of an allowed provider"
+            ),
+            Kind::EndpointNotPinned => format!(
+                "pin it in managed settings: `sudo ccgw --profile {p} settings write --scope managed` (ccgw's drop-in counts as the same managed source as managed-settings.json), or ask the administrator to set `{var}` in their `env`"
             ),
             Kind::Restricted { .. } => format!(
                 "start Claude Code with `ccgw --profile {p} exec -- claude` (its `--settings` still applies), or have the administrator use `ccgw settings write --scope managed`"
@@ -458,6 +480,7 @@ pub fn audit(a: &Audit, delivery: Delivery) -> Vec<Finding> {
         }
     }
     after_trust(a, delivery, &mut out);
+    allowed_providers(a, delivery, &mut out);
     if effective && restricted(a.shell) {
         let helper_ignored =
             layers::effective_helper(a.layers).is_some_and(|(_, scope, _)| scope != Scope::Managed);
@@ -514,6 +537,72 @@ fn after_trust(a: &Audit, delivery: Delivery, out: &mut Findings) {
             }
         }
         _ => {}
+    }
+}
+
+/// The provider Claude Code counts a plan as, in `allowedProviders`' names: a custom
+/// `ANTHROPIC_BASE_URL` is `customEndpoint`.
+fn provider_of(plan: &GatewayEnv) -> (&'static str, &'static str) {
+    match plan.route.mode {
+        Mode::Unified | Mode::Anthropic => ("customEndpoint", "ANTHROPIC_BASE_URL"),
+        Mode::Bedrock => ("bedrock", "ANTHROPIC_BEDROCK_BASE_URL"),
+        Mode::Vertex => ("vertex", "ANTHROPIC_VERTEX_BASE_URL"),
+    }
+}
+
+/// Managed `allowedProviders` (Claude Code 2.1.332+; older versions ignore it): the profile's
+/// provider must be listed, and a custom endpoint must be pinned in managed settings' `env`.
+/// Measured with the real 2.1.332: `managed-settings.json` and the `managed-settings.d`
+/// drop-ins are one managed source, so a base URL in ccgw's drop-in pins it for the admin's
+/// `allowedProviders`. Managed layers are merged, the later (drop-ins) winning.
+fn allowed_providers(a: &Audit, delivery: Delivery, out: &mut Findings) {
+    let managed: Vec<&SettingsFile> = a
+        .layers
+        .iter()
+        .filter(|f| f.scope == Scope::Managed)
+        .collect();
+    let Some((allowed, place)) = managed.iter().rev().find_map(|f| {
+        let list = f.doc()?.get("allowedProviders")?.as_array()?;
+        let names: Vec<String> = list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        Some((names, Place::of(f)))
+    }) else {
+        return;
+    };
+    let (provider, var) = provider_of(a.plan);
+    if !allowed.iter().any(|p| p == provider) {
+        let kind = Kind::ProviderNotAllowed { provider, allowed };
+        out.push(kind, Severity::Fail, None, Some(place));
+        return;
+    }
+    if provider != "customEndpoint" {
+        return;
+    }
+    let Some(ours) = a.plan.vars.iter().find(|(k, _)| k == var).map(|(_, v)| v) else {
+        return;
+    };
+    // `settings write --scope managed` writes the plan's env into the drop-in: that pins it.
+    if matches!(
+        delivery,
+        Delivery::File {
+            scope: Some(Scope::Managed)
+        }
+    ) {
+        return;
+    }
+    let pinned = managed
+        .iter()
+        .rev()
+        .find_map(|f| f.env().into_iter().find(|(k, _)| k == var).map(|(_, v)| v));
+    if pinned.as_deref() != Some(ours.as_str()) {
+        out.push(
+            Kind::EndpointNotPinned,
+            Severity::Fail,
+            Some(var),
+            Some(place),
+        );
     }
 }
 

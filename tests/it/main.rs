@@ -2,6 +2,7 @@
 
 mod common;
 
+mod allowed_providers;
 mod claude_rules;
 mod cli;
 mod doctor;
