@@ -406,7 +406,7 @@ default_profile = "bench"
 [profiles.bench]
 gateway = "$2"
 key_ttl = "1h"
-model = "claude-sonnet-4-5"
+model = "claude-sonnet-5-5"
 
 [profiles.bench.key]
 $3
@@ -554,7 +554,7 @@ command = \"cat $WORK/lite.key\"")
     static=$WORK/home-claude-static
     mkdir -p "$static/.claude"
     jq -n --arg url "$LITE_BASE" --arg key "$LITE_KEY" \
-        '{env: {ANTHROPIC_BASE_URL: $url, ANTHROPIC_AUTH_TOKEN: $key, ANTHROPIC_MODEL: "claude-sonnet-4-5"}}' \
+        '{env: {ANTHROPIC_BASE_URL: $url, ANTHROPIC_AUTH_TOKEN: $key, ANTHROPIC_MODEL: "claude-sonnet-5-5"}}' \
         >"$static/.claude/settings.json"
     echo "claude -p, $runs runs each, interleaved (helper, static, helper, …)…" >&2
     claude_once "$helper" >/dev/null # warm-up: fills ccgw's cache and the page cache

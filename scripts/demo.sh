@@ -117,7 +117,7 @@ echo "LiteLLM answers on $gateway" >&2
 # --- ccgw ---------------------------------------------------------------------------------------
 say "ccgw init: a profile for this gateway, key from OpenBao, written into ~/.claude/settings.json"
 "$ccgw" --profile demo init --non-interactive --no-doctor \
-    --gateway "$gateway" --mode unified --model claude-sonnet-4-5 --key-ttl 1h \
+    --gateway "$gateway" --mode unified --model claude-sonnet-5-5 --key-ttl 1h \
     --key-source vault --vault-addr "$BAO_ADDR" --vault-path claude-gateway --scope user
 echo "--- ~/.config/ccgw/config.toml" >&2
 cat "$XDG_CONFIG_HOME/ccgw/config.toml" >&2

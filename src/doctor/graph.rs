@@ -331,9 +331,11 @@ mod tests {
                 (Models, Status::Skip, skipped),
                 (Messages, Status::Skip, skipped),
                 (Passthrough, Status::Skip, skipped),
+                // Needs only config: runs whatever the network did.
+                (Claude, Status::Pass, "claude ok"),
             ]
         );
-        assert_eq!(fake.started(), [Config, Settings, Key, Network]);
+        assert_eq!(fake.started(), [Config, Settings, Key, Network, Claude]);
         let skips = ran.iter().filter(|r| r.outcome.status == Status::Skip);
         assert!(skips.into_iter().all(|r| r.took == Duration::ZERO));
     }

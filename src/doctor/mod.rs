@@ -14,6 +14,7 @@
 //! | `models` | `/v1/models` lists the profile's models (unified/anthropic modes) | auth |
 //! | `messages` | `count_tokens` with Claude Code's `anthropic-beta`; `--live`: a streamed call | auth |
 //! | `passthrough` | Bedrock/Vertex routes as Claude Code calls them (those modes only) | network, key |
+//! | `claude` | the `claude` on PATH: its version, and the rules that differ by version | config |
 //!
 //! `graph` runs them as `CheckId::prerequisites` (the "needs" column) declares, with as much
 //! overlap as it allows, on `transport::runtime`: a check whose prerequisite failed is skipped
@@ -47,10 +48,11 @@ pub enum CheckId {
     Models,
     Messages,
     Passthrough,
+    Claude,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 9] = [
+    pub const ALL: [CheckId; 10] = [
         CheckId::Config,
         CheckId::Settings,
         CheckId::Key,
@@ -60,6 +62,7 @@ impl CheckId {
         CheckId::Models,
         CheckId::Messages,
         CheckId::Passthrough,
+        CheckId::Claude,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl CheckId {
             CheckId::Models => "models",
             CheckId::Messages => "messages",
             CheckId::Passthrough => "passthrough",
+            CheckId::Claude => "claude",
         }
     }
 
@@ -84,7 +88,9 @@ impl CheckId {
     fn prerequisites(self) -> &'static [CheckId] {
         match self {
             CheckId::Config => &[],
-            CheckId::Settings | CheckId::Key | CheckId::Network => &[CheckId::Config],
+            CheckId::Settings | CheckId::Key | CheckId::Network | CheckId::Claude => {
+                &[CheckId::Config]
+            }
             CheckId::Gateway => &[CheckId::Network],
             CheckId::Auth | CheckId::Passthrough => &[CheckId::Network, CheckId::Key],
             CheckId::Models | CheckId::Messages => &[CheckId::Auth],
@@ -122,6 +128,23 @@ pub enum Status {
     Warn,
     Fail,
     Skip,
+}
+
+impl Status {
+    /// The more severe of two statuses (fail > warn > skip > pass).
+    pub fn max_severity(self, other: Status) -> Status {
+        let rank = |s: Status| match s {
+            Status::Fail => 3,
+            Status::Warn => 2,
+            Status::Skip => 1,
+            Status::Pass => 0,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// What a check found: a status, one line, and what to do about it.

@@ -57,6 +57,7 @@ pub fn walk(ask: &mut dyn Ask, args: &InitArgs, name: &str) -> Result<Setup> {
         headers: headers.into_iter().collect(),
         env: IndexMap::new(),
         model_discovery: false,
+        hint_headers: false,
         bedrock,
         vertex,
         tls: None,

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::common::claude::Claude;
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
+use crate::common::upstream::Upstream;
 use crate::common::{TestEnv, ccgw_bin, free_port};
 
 /// The key the fake gateways accept.
@@ -51,9 +53,22 @@ impl Run {
     }
 }
 
+/// `ccgw doctor` with the current Claude Code first on PATH (the `claude` check needs one).
 fn doctor(env: &TestEnv, key: &str, args: &[&str]) -> Run {
+    doctor_with_path(env, key, args, &path_with(Claude::CURRENT))
+}
+
+/// PATH with `claude`'s directory first.
+fn path_with(claude: Claude) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(claude.bin_dir()).chain(std::env::split_paths(&rest)))
+        .unwrap()
+}
+
+fn doctor_with_path(env: &TestEnv, key: &str, args: &[&str], path: &std::ffi::OsStr) -> Run {
     let out = env
         .ccgw()
+        .env("PATH", path)
         .env("CCGW_TEST_KEY", key)
         .arg("doctor")
         .args(["--timeout", "20s"])
@@ -91,6 +106,7 @@ fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"\(\d+ ms\)", "([N] ms)"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"at /\S+/claude:", "at [DEPS]/claude:"),
     ]
 }
 
@@ -106,7 +122,7 @@ fn litellm_all_checks_pass_with_the_master_key() {
     assert_eq!(run.code, 0, "{report:#}");
     assert_eq!(report["profile"], "work");
     for id in [
-        "config", "settings", "key", "network", "gateway", "auth", "models", "messages",
+        "config", "settings", "key", "network", "gateway", "auth", "models", "messages", "claude",
     ] {
         assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
     }
@@ -134,8 +150,7 @@ fn litellm_all_checks_pass_with_the_master_key() {
 }
 
 #[test]
-fn litellm_live_stream_from_a_mock_model_is_a_warning() {
-    // LiteLLM's mock_response answers application/json even for stream:true.
+fn litellm_live_stream_through_a_reachable_upstream_passes() {
     let proxy = LiteLlm::shared();
     let env = TestEnv::new();
     env.write_config(&config(&proxy.base, "unified", ""));
@@ -147,14 +162,49 @@ fn litellm_live_stream_from_a_mock_model_is_a_warning() {
     let report = run.json();
     assert_eq!(run.code, 0, "{report:#}");
     assert_eq!(report["checks"].as_array().unwrap().len(), 1);
-    assert_eq!(status(&report, "messages"), "warn");
-    assert!(hint(&report, "messages").contains("mock_response"));
-    let strict = doctor(
-        &env,
-        MASTER_KEY,
-        &["--live", "--only", "messages", "--strict"],
+    assert_eq!(status(&report, "messages"), "pass", "{report:#}");
+    let summary = check(&report, "messages")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("message_start … message_stop"),
+        "{summary}"
     );
-    assert_eq!(strict.code, 1, "{}", strict.stdout);
+}
+
+/// LiteLLM 1.108 forwards count_tokens upstream: an upstream without it (here one whose
+/// count_tokens answers 500) leaves Claude Code working, so doctor warns and exits 0, and the
+/// live call proves messages work.
+#[test]
+fn litellm_count_tokens_broken_upstream_warns_and_the_live_call_passes() {
+    let upstream = Upstream::broken_count_tokens();
+    let proxy = LiteLlm::start(&upstream);
+    let env = TestEnv::new();
+    env.write_config(&config(&proxy.base, "unified", ""));
+    for live in [false, true] {
+        let mut args = vec!["--json", "--only", "messages"];
+        if live {
+            args.push("--live");
+        }
+        let run = doctor(&env, MASTER_KEY, &args);
+        let report = run.json();
+        assert_eq!(run.code, 0, "live={live}: {report:#}");
+        assert_eq!(status(&report, "messages"), "warn", "{report:#}");
+        let summary = check(&report, "messages")["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("count_tokens does not work through this gateway"),
+            "{summary}"
+        );
+        assert!(hint(&report, "messages").contains("estimates token counts"));
+        if live {
+            assert!(
+                summary.contains("message_start … message_stop"),
+                "{summary}"
+            );
+        }
+    }
+    assert!(
+        upstream.count_tokens_calls() >= 2,
+        "the proxy never asked the upstream"
+    );
 }
 
 #[test]
@@ -204,7 +254,7 @@ fn x_api_key_only(req: &Req) -> Resp {
     match req.path() {
         "/v1/models" if ok => Resp::json(
             200,
-            r#"{"data":[{"type":"model","id":"claude-sonnet-4-5"}],"has_more":false}"#,
+            r#"{"data":[{"type":"model","id":"claude-sonnet-5-5"}],"has_more":false}"#,
         ),
         "/v1/messages/count_tokens" if ok => Resp::json(200, r#"{"input_tokens":5}"#),
         "/bedrock/inference-profiles" => Resp::json(200, r#"{"inferenceProfileSummaries":[]}"#),
@@ -315,7 +365,7 @@ fn rejects_claude_code_beta(req: &Req) -> Resp {
         "/v1/messages/count_tokens" => Resp::json(200, r#"{"input_tokens":5}"#),
         "/v1/models" => Resp::json(
             200,
-            r#"{"data":[{"type":"model","id":"claude-sonnet-4-5"}]}"#,
+            r#"{"data":[{"type":"model","id":"claude-sonnet-5-5"}]}"#,
         ),
         _ => Resp::json(404, "{}"),
     }
@@ -507,4 +557,148 @@ fn litellm_vertex_route_takes_the_key_but_has_no_provider_credential() {
         summary.contains("no working provider credential"),
         "{summary}"
     );
+}
+
+crate::each_claude!(
+    fn claude_check_reports_the_version_and_its_rules(claude) {
+        let env = TestEnv::new();
+        env.write_config(&config("http://127.0.0.1:9", "unified", "model_discovery = true\n"));
+        let run = doctor_with_path(
+            &env,
+            KEY,
+            &["--json", "--only", "claude"],
+            &path_with(claude),
+        );
+        let report = run.json();
+        let summary = check(&report, "claude")["summary"].as_str().unwrap().to_owned();
+        assert!(
+            summary.contains(&format!("Claude Code {} at ", claude.version())),
+            "{summary}"
+        );
+        assert!(summary.contains(&claude.bin().display().to_string()), "{summary}");
+        if claude == Claude::OLDEST {
+            assert!(summary.contains("only a 401 reruns the helper"), "{summary}");
+            assert!(summary.contains("a JWT near exp is sent once more"), "{summary}");
+            // model_discovery does nothing with a helper before 2.1.332.
+            assert_eq!(status(&report, "claude"), "warn", "{report:#}");
+            assert!(summary.contains("`model_discovery = true` has no effect"), "{summary}");
+        } else {
+            assert!(summary.contains("a 401 or 403 reruns the helper"), "{summary}");
+            assert!(summary.contains("model discovery sends Bearer and x-api-key"), "{summary}");
+            assert!(summary.contains("a JWT near exp is refreshed first"), "{summary}");
+            assert_eq!(status(&report, "claude"), "pass", "{report:#}");
+        }
+        assert_eq!(run.code, 0, "{report:#}");
+    }
+);
+
+#[test]
+fn claude_not_on_path_is_said_and_the_other_checks_run() {
+    let env = TestEnv::new();
+    env.write_config(&config("http://127.0.0.1:9", "unified", ""));
+    // The system directories only: no Claude Code there (the test components are elsewhere).
+    let run = doctor_with_path(
+        &env,
+        KEY,
+        &["--json"],
+        std::ffi::OsStr::new("/usr/bin:/bin"),
+    );
+    let report = run.json();
+    assert_eq!(status(&report, "claude"), "warn", "{report:#}");
+    assert!(
+        check(&report, "claude")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("`claude` is not on PATH"),
+        "{report:#}"
+    );
+    for id in ["config", "key", "network"] {
+        assert_ne!(status(&report, id), "skip", "{id}: {report:#}");
+    }
+    assert_eq!(status(&report, "config"), "pass", "{report:#}");
+}
+
+#[test]
+fn litellm_model_discovery_lists_models_claude_code_can_show() {
+    let proxy = LiteLlm::shared();
+    let env = TestEnv::new();
+    env.write_config(&config(&proxy.base, "unified", "model_discovery = true\n"));
+    let run = doctor(&env, MASTER_KEY, &["--json", "--only", "models"]);
+    let report = run.json();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(status(&report, "models"), "pass", "{report:#}");
+    let summary = check(&report, "models")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("model discovery lists 1 model"),
+        "{summary}"
+    );
+}
+
+/// The discovery request of the real Claude Code 2.1.332 and doctor's, side by side. A recording
+/// server of the test's own: what matters is how each asks (path, query, both headers), which
+/// no real gateway reports.
+#[test]
+fn model_discovery_is_asked_as_claude_code_2_1_332_asks() {
+    #[derive(Debug, Clone)]
+    struct Asked {
+        ua: String,
+        target: String,
+        bearer: bool,
+        x_api_key: bool,
+    }
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Asked>>> = Default::default();
+    let log = seen.clone();
+    let gw = FakeGateway::start(move |r: &Req| {
+        if r.path() == "/v1/models" {
+            log.lock().unwrap().push(Asked {
+                ua: r.header("user-agent").unwrap_or_default().to_owned(),
+                target: r.target.clone(),
+                bearer: r.bearer() == Some(KEY),
+                x_api_key: r.header("x-api-key") == Some(KEY),
+            });
+            return Resp::json(
+                200,
+                &format!(
+                    r#"{{"data":[{{"type":"model","id":"{MODEL}","display_name":"Sonnet via the gateway"}}],"has_more":false}}"#
+                ),
+            );
+        }
+        Resp::json(
+            400,
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"recorder"}}"#,
+        )
+    });
+    let env = TestEnv::new();
+    env.write_config(&config(&gw.base(), "unified", "model_discovery = true\n"));
+    env.ccgw()
+        .args(["settings", "write", "--scope", "user"])
+        .assert()
+        .success();
+    let mut cmd = Claude::CURRENT.print(&env, "say hello");
+    cmd.env("CCGW_TEST_KEY", KEY);
+    let from_claude = |s: &Asked| s.ua.starts_with("claude-code/");
+    let run = crate::common::claude::run_until(cmd, crate::common::claude::TIMEOUT, || {
+        seen.lock().unwrap().iter().any(from_claude)
+    });
+    let claude_asked = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| from_claude(s))
+        .cloned()
+        .unwrap_or_else(|| panic!("Claude Code sent no discovery request: {run:#?}"));
+    seen.lock().unwrap().clear();
+    let report = doctor(&env, KEY, &["--json", "--only", "models"]).json();
+    assert_eq!(status(&report, "models"), "pass", "{report:#}");
+    let doctor_asked: Vec<Asked> = seen.lock().unwrap().clone();
+    let discovery = doctor_asked
+        .iter()
+        .find(|s| s.target.contains("limit="))
+        .unwrap_or_else(|| panic!("doctor sent no discovery request: {doctor_asked:?}"));
+    assert_eq!(discovery.target, claude_asked.target, "{claude_asked:?}");
+    assert!(
+        claude_asked.bearer && claude_asked.x_api_key,
+        "{claude_asked:?}"
+    );
+    assert!(discovery.bearer && discovery.x_api_key, "{discovery:?}");
 }

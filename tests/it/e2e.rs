@@ -1,7 +1,9 @@
 //! End to end with the real client: the real Claude Code (`claude -p`) reads only what ccgw
 //! configured (a settings file ccgw wrote, or `ccgw exec`'s `--settings`), runs `ccgw key` as its
-//! apiKeyHelper, and talks to a real LiteLLM proxy whose model answers with a canned text. The
-//! answer on claude's stdout proves the whole chain.
+//! apiKeyHelper, and talks to a real LiteLLM proxy whose model's upstream (a loopback
+//! Anthropic-shaped server, `common::upstream`) answers with a canned text. The answer on
+//! claude's stdout proves the whole chain. Each test runs once per Claude Code version of the
+//! matrix (`each_claude!`).
 //!
 //! Each claude run takes seconds, so these tests are few; every run is bounded and killed with
 //! its process group (`common::claude`). No timing is asserted.
@@ -13,15 +15,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::claude::{self, TIMEOUT};
+use crate::common::claude::{self, Claude, TIMEOUT};
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::litellm::{LiteLlm, MASTER_KEY, MODEL};
 use crate::common::openbao::OpenBao;
 use crate::common::secret_service::SecretService;
+use crate::common::upstream::ANSWER;
 use crate::common::{TestEnv, dep, scrub};
-
-/// What LiteLLM's `mock_response` model says.
-const ANSWER: &str = "Hello from the LiteLLM mock";
+use crate::each_claude;
 
 /// A unified profile `work` for `gateway`, with the given `[profiles.work.key]` body.
 fn unified_config(gateway: &str, key: &str) -> String {
@@ -58,8 +59,7 @@ fn settings_files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-#[test]
-fn vault_key_via_settings_and_the_cache_serves_a_second_claude() {
+each_claude!(fn vault_key_via_settings_and_the_cache_serves_a_second_claude(claude) {
     let litellm = LiteLlm::shared();
     let bao = OpenBao::start();
     bao.run(&["kv", "put", "secret/gw", &format!("api_key={MASTER_KEY}")]);
@@ -86,17 +86,16 @@ fn vault_key_via_settings_and_the_cache_serves_a_second_claude() {
     );
 
     for _ in 0..2 {
-        let run = claude::run(claude::print(&env, "say hello"), TIMEOUT);
+        let run = claude::run(claude.print(&env, "say hello"), TIMEOUT);
         run.assert_success();
         assert!(run.stdout.contains(ANSWER), "{run:#?}");
     }
     // Two claude processes, each running the helper: one read of the secret, the rest from
     // ccgw's cache.
     assert_eq!(bao.count_requests("secret/data/gw", "read"), 1);
-}
+});
 
-#[test]
-fn exec_launches_claude_without_writing_a_settings_file() {
+each_claude!(fn exec_launches_claude_without_writing_a_settings_file(claude) {
     let litellm = LiteLlm::shared();
     let env = TestEnv::new();
     env.write_config(&unified_config(
@@ -107,7 +106,7 @@ fn exec_launches_claude_without_writing_a_settings_file() {
     claude::offline(&env, &mut cmd, 0);
     cmd.env("CCGW_E2E_KEY", MASTER_KEY)
         .args(["exec", "--"])
-        .arg(dep("claude"))
+        .arg(claude.bin())
         .args(["-p", "say hello"]);
     let run = claude::run(cmd, TIMEOUT);
     run.assert_success();
@@ -117,10 +116,9 @@ fn exec_launches_claude_without_writing_a_settings_file() {
         .flat_map(|d| settings_files(d))
         .collect();
     assert!(written.is_empty(), "settings files appeared: {written:?}");
-}
+});
 
-#[test]
-fn keyring_key_from_a_real_secret_service() {
+each_claude!(fn keyring_key_from_a_real_secret_service(claude) {
     let litellm = LiteLlm::shared();
     let ss = SecretService::start();
     let env = TestEnv::new();
@@ -137,12 +135,12 @@ fn keyring_key_from_a_real_secret_service() {
     settings_write(&env);
     assert!(!crate::common::read(env.user_settings()).contains(MASTER_KEY));
 
-    let mut cmd = claude::print(&env, "say hello");
+    let mut cmd = claude.print(&env, "say hello");
     ss.apply(&mut cmd);
     let run = claude::run(cmd, TIMEOUT);
     run.assert_success();
     assert!(run.stdout.contains(ANSWER), "{run:#?}");
-}
+});
 
 /// The verifying gateway of `tests/fixtures/jwt_gateway.py` (see its docstring for why it
 /// exists), in front of the shared LiteLLM. Killed with its process group on drop.
@@ -232,20 +230,19 @@ fn jwt_env(gateway: &str, signing_key_pem: &str) -> TestEnv {
 }
 
 /// `claude -p` for a JWT profile: `sub` is the `{user}` template, so the login name is set.
-fn jwt_claude(env: &TestEnv) -> Command {
-    let mut cmd = claude::print(env, "say hello");
+fn jwt_claude(claude: Claude, env: &TestEnv) -> Command {
+    let mut cmd = claude.print(env, "say hello");
     cmd.env("USER", "e2e-user");
     cmd
 }
 
-#[test]
-fn jwt_profile_through_a_verifying_gateway() {
+each_claude!(fn jwt_profile_through_a_verifying_gateway(claude) {
     let litellm = LiteLlm::shared();
     let key = rcgen::KeyPair::generate().unwrap(); // P-256, PKCS#8: an ES256 key
     let gw = JwtGateway::start(&litellm.base, &key.public_key_pem());
     let env = jwt_env(&gw.base, &key.serialize_pem());
 
-    let run = claude::run(jwt_claude(&env), TIMEOUT);
+    let run = claude::run(jwt_claude(claude, &env), TIMEOUT);
     run.assert_success();
     assert!(run.stdout.contains(ANSWER), "{run:#?}");
     let verdicts = gw.verdicts();
@@ -253,10 +250,9 @@ fn jwt_profile_through_a_verifying_gateway() {
         !verdicts.is_empty() && verdicts.iter().all(|v| v == "ok"),
         "{verdicts:?}"
     );
-}
+});
 
-#[test]
-fn jwt_signed_with_the_wrong_key_is_refused_with_401() {
+each_claude!(fn jwt_signed_with_the_wrong_key_is_refused_with_401(claude) {
     let litellm = LiteLlm::shared();
     let trusted = rcgen::KeyPair::generate().unwrap();
     let other = rcgen::KeyPair::generate().unwrap();
@@ -264,7 +260,7 @@ fn jwt_signed_with_the_wrong_key_is_refused_with_401() {
     let env = jwt_env(&gw.base, &other.serialize_pem());
 
     // Claude Code retries a 401 for a long time: stop it once the gateway has refused one.
-    let run = claude::run_until(jwt_claude(&env), TIMEOUT, || !gw.verdicts().is_empty());
+    let run = claude::run_until(jwt_claude(claude, &env), TIMEOUT, || !gw.verdicts().is_empty());
     assert!(!run.stdout.contains(ANSWER), "{run:#?}");
     let verdicts = gw.verdicts();
     assert!(
@@ -277,7 +273,7 @@ fn jwt_signed_with_the_wrong_key_is_refused_with_401() {
             .all(|v| v.contains("Signature verification failed")),
         "{verdicts:?}"
     );
-}
+});
 
 /// One request as the recording gateway saw it.
 #[derive(Debug, Clone)]
@@ -314,7 +310,7 @@ fn recording_gateway() -> (FakeGateway, Arc<Mutex<Vec<Seen>>>) {
 
 /// Run claude with a profile of `mode_toml` against the recording gateway until the model
 /// request `is_model_request` arrives; return it.
-fn model_request(mode_toml: &str, is_model_request: fn(&Seen) -> bool) -> Seen {
+fn model_request(claude: Claude, mode_toml: &str, is_model_request: fn(&Seen) -> bool) -> Seen {
     const KEY: &str = "sk-e2e-passthrough-5d1c";
     let (gw, seen) = recording_gateway();
     let env = TestEnv::new();
@@ -324,7 +320,7 @@ fn model_request(mode_toml: &str, is_model_request: fn(&Seen) -> bool) -> Seen {
         gw.base()
     ));
     settings_write(&env);
-    let mut cmd = claude::print(&env, "say hello");
+    let mut cmd = claude.print(&env, "say hello");
     cmd.env("CCGW_E2E_KEY", KEY);
     let run = claude::run_until(cmd, TIMEOUT, || {
         seen.lock().unwrap().iter().any(is_model_request)
@@ -344,9 +340,9 @@ fn model_request(mode_toml: &str, is_model_request: fn(&Seen) -> bool) -> Seen {
     req
 }
 
-#[test]
-fn bedrock_mode_requests_reach_the_gateways_bedrock_route_with_the_bearer_key() {
+each_claude!(fn bedrock_mode_requests_reach_the_gateways_bedrock_route_with_the_bearer_key(claude) {
     let req = model_request(
+        claude,
         "mode = \"bedrock\"\nbedrock = { region = \"us-east-1\" }\n",
         |s| s.target.starts_with("/bedrock/model/") && s.target.contains("/invoke"),
     );
@@ -354,20 +350,24 @@ fn bedrock_mode_requests_reach_the_gateways_bedrock_route_with_the_bearer_key() 
         req.target.ends_with("/invoke-with-response-stream"),
         "{req:?}"
     );
-}
+});
 
-#[test]
-fn vertex_mode_requests_reach_the_gateways_vertex_route_with_the_bearer_key() {
+each_claude!(fn vertex_mode_requests_reach_the_gateways_vertex_route_with_the_bearer_key(claude) {
     let req = model_request(
-        "mode = \"vertex\"\nvertex = { project = \"P\", region = \"R\" }\n",
+        claude,
+        // A region-shaped name: 2.1.332 replaces a CLOUD_ML_REGION that is not one (e.g. `R`)
+        // with us-east5; 2.1.197 took it as given.
+        "mode = \"vertex\"\nvertex = { project = \"P\", region = \"europe-west1\" }\n",
         |s| s.target.starts_with("/vertex_ai/"),
     );
     assert!(
         req.target
-            .starts_with("/vertex_ai/v1/projects/P/locations/R/publishers/anthropic/models/"),
+            .starts_with(
+                "/vertex_ai/v1/projects/P/locations/europe-west1/publishers/anthropic/models/"
+            ),
         "{req:?}"
     );
-}
+});
 
 #[test]
 fn demo_script_prints_the_mock_answer_and_cleans_up() {
@@ -383,7 +383,11 @@ fn demo_script_prints_the_mock_answer_and_cleans_up() {
     // It starts its own LiteLLM (~10 s) and OpenBao, runs doctor, then claude.
     let run = claude::run(cmd, Duration::from_secs(300));
     run.assert_success();
-    assert!(run.stdout.contains(ANSWER), "{run:#?}");
+    // The demo's own LiteLLM answers with a mock_response (scripts/demo.sh).
+    assert!(
+        run.stdout.contains("Hello from the LiteLLM mock"),
+        "{run:#?}"
+    );
     assert!(run.stderr.contains("ccgw doctor"), "{run:#?}");
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
     assert!(left.is_empty(), "the demo left {left:?} behind");

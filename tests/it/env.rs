@@ -373,7 +373,7 @@ fn bash_output_is_shellcheck_clean() {
     let env = TestEnv::new();
     let everyday = crate::common::SIMPLE_CONFIG.replace(
         "key_ttl = \"40m\"",
-        "key_ttl = \"40m\"\nmodel = \"claude-sonnet-4-5\"\nheaders = { \"x-team\" = \"platform eng\" }\nenv = { DISABLE_PROMPT_CACHING = \"1\" }",
+        "key_ttl = \"40m\"\nmodel = \"claude-sonnet-5-5\"\nheaders = { \"x-team\" = \"platform eng\" }\nenv = { DISABLE_PROMPT_CACHING = \"1\" }",
     );
     shellcheck(&env, &everyday, "SC0000");
     // With hostile values, only shellcheck's guesses about a literal's content remain, and
@@ -708,7 +708,7 @@ fn outputs_snapshot() {
 gateway = "https://gw.example.com"
 mode = "bedrock"
 key_ttl = "1h"
-model = "claude-sonnet-4-5"
+model = "claude-sonnet-5-5"
 headers = { "x-team" = "platform" }
 env = { GREETING = "it's \"$HOME\" `x`" }
 bedrock = { region = "eu-west-1" }

@@ -220,7 +220,7 @@ fn claude_code_reads_the_json_as_managed_settings() {
         .env_remove("ANTHROPIC_AUTH_TOKEN");
     let run = claude::run(managed::isolate(&env, cmd), TIMEOUT);
     assert!(
-        run.stdout.contains("Hello from the LiteLLM mock"),
+        run.stdout.contains(crate::common::upstream::ANSWER),
         "{run:#?}"
     );
     assert!(

@@ -2,6 +2,8 @@
 
 mod common;
 
+mod allowed_providers;
+mod claude_rules;
 mod cli;
 mod deb;
 mod doctor;

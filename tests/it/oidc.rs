@@ -445,7 +445,7 @@ fn browser_flow_signs_in_and_refuses_a_forged_state() {
 /// LiteLLM) that verifies it against the IdP's JWKS.
 #[test]
 fn claude_code_reaches_a_jwks_verifying_gateway_with_the_signed_in_token() {
-    const ANSWER: &str = "Hello from the LiteLLM mock";
+    const ANSWER: &str = crate::common::upstream::ANSWER;
     let gw = JwksGateway::shared();
     // Tokens cached for 9 minutes: no refresh while claude runs.
     let profile = Profile::new("sso")

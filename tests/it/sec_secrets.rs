@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use crate::common::claude;
 use crate::common::fakegw::{FakeGateway, Req, Resp};
 use crate::common::shells::parse_env0;
-use crate::common::{SIMPLE_CONFIG, TestEnv, ccgw_bin, dep};
+use crate::common::{SIMPLE_CONFIG, TestEnv, ccgw_bin};
 
 /// Secret values a profile hands Claude Code, other than the key: each must reach the child
 /// through its environment and never through its command line.
@@ -192,8 +192,7 @@ struct Seen {
     with_a_secret: Vec<String>,
 }
 
-#[test]
-fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows() {
+crate::each_claude!(fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows(claude) {
     const KEY: &str = "sk-exec-cmdline-key-4f2e";
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -226,7 +225,7 @@ fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows()
     claude::offline(&env, &mut cmd, 0);
     cmd.env("CCGW_TEST_KEY", KEY)
         .args(["exec", "--"])
-        .arg(dep("claude"))
+        .arg(claude.bin())
         .args(["-p", "say hello"]);
     let is_model_request = |s: &Seen| s.target.starts_with("/v1/messages");
     let run = claude::run_until(cmd, claude::TIMEOUT, || {
@@ -246,7 +245,7 @@ fn real_claude_started_by_exec_sends_secret_headers_that_no_command_line_shows()
     for s in &seen {
         assert!(s.with_a_secret.is_empty(), "{s:#?}");
     }
-}
+});
 
 /// Secret-shaped values a planted (or hand-written) settings file may hold.
 const SHOWN_HEADER_SECRET: &str = "sk-show-header-secret-9d2b71";

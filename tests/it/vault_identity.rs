@@ -71,7 +71,7 @@ fn the_jwks_gateway_verifies_openbao_identity_tokens() {
     gw.trust(&role.issuer, &role.jwks_url, &role.client_id);
     let (status, text) = messages(gw.base(), &token);
     assert_eq!(status, 200, "{text}\n{}", gw.log());
-    assert!(text.contains("Hello from the LiteLLM mock"), "{text}");
+    assert!(text.contains(crate::common::upstream::ANSWER), "{text}");
 
     // One character inside the signature changed (not the last one, whose low bits are
     // padding: PyJWT refuses a token whose padding bits are set before it looks at `iss`).
@@ -425,7 +425,7 @@ fn claude_code_reaches_the_gateway_as_the_vault_user() {
     let run = claude::run(claude::print(&env, "say hello"), TIMEOUT);
     run.assert_success();
     assert!(
-        run.stdout.contains("Hello from the LiteLLM mock"),
+        run.stdout.contains(crate::common::upstream::ANSWER),
         "{run:#?}"
     );
     let through_settings = gw.calls(&role.issuer).len();
@@ -443,7 +443,7 @@ fn claude_code_reaches_the_gateway_as_the_vault_user() {
     let run = claude::run(exec, TIMEOUT);
     run.assert_success();
     assert!(
-        run.stdout.contains("Hello from the LiteLLM mock"),
+        run.stdout.contains(crate::common::upstream::ANSWER),
         "{run:#?}"
     );
 

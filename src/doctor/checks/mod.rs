@@ -4,6 +4,7 @@
 //! next is kept.
 
 pub mod auth;
+pub mod claude;
 pub mod config;
 pub mod gateway;
 pub mod key;
@@ -104,6 +105,7 @@ impl<'a> Table<'a> {
             CheckId::Models => models::check(&self.wire()?, secret()?).await,
             CheckId::Messages => messages::check(&self.wire()?, secret()?).await,
             CheckId::Passthrough => passthrough::check(&self.wire()?, secret()?).await,
+            CheckId::Claude => claude::check(self.input.get()?).await,
         })
     }
 }

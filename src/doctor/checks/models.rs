@@ -3,12 +3,17 @@
 //!
 //! Unified and anthropic modes only: in Bedrock/Vertex mode the model id goes to the provider
 //! route, which the passthrough check exercises.
+//!
+//! With `model_discovery = true`, also the request Claude Code 2.1.332 sends for `/model`:
+//! `GET /v1/models?limit=1000` with both `Authorization: Bearer` and `x-api-key` and its
+//! `claude-code/…` user agent; it lists only entries with an `id`, shown by `display_name`.
 
 use crate::config::Mode;
 use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::{Wire, failed, on_provider_route};
-use crate::doctor::{Input, Outcome};
+use crate::doctor::{Input, Outcome, Status};
+use crate::gateway::Auth;
 
 /// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
 const ALIASES: [&str; 8] = [
@@ -90,13 +95,89 @@ pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
         .unwrap_or_default()
         .iter()
         // Server text: bounded and terminal-safe before it is listed.
-        .filter_map(|m| {
-            m.get("id")
-                .and_then(|i| i.as_str())
-                .map(|id| w.scrub.scrub(id))
-        })
+        .filter_map(|m| listed_model(m).map(|id| w.scrub.scrub(id)))
         .collect();
-    judge(&profile_models(input), &ids)
+    let listed = judge(&profile_models(input), &ids);
+    if !input.profile.model_discovery || listed.status == Status::Fail {
+        return listed;
+    }
+    let discovered = discovery(w, secret).await;
+    let status = listed.status.max_severity(discovered.status);
+    Outcome {
+        status,
+        summary: format!("{}; {}", listed.summary, discovered.summary),
+        hint: discovered.hint.or(listed.hint),
+    }
+}
+
+/// Claude Code 2.1.332's discovery user agent.
+const DISCOVERY_USER_AGENT: &str = "claude-code/2.1.332 (ccgw-doctor)";
+
+/// The discovery request as Claude Code sends it, and whether `/model` could list the answer.
+async fn discovery(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let url = format!("{}/v1/models?limit=1000", messages_base(w.input));
+    let headers = w.claude_headers(Auth::Both, &secret.key, false);
+    let req = w
+        .client
+        .get(&url)
+        .headers(headers)
+        .header(reqwest::header::USER_AGENT, DISCOVERY_USER_AGENT);
+    match w.ask(req).await {
+        Ok(a) if a.is_success() => judge_discovery(a.json().as_ref()),
+        Ok(a) => Outcome::fail(
+            format!(
+                "model discovery (GET /v1/models?limit=1000, Bearer + x-api-key) answered {}: {}",
+                a.status,
+                w.scrub.scrub(&a.message())
+            ),
+            "Claude Code's /model then lists only its built-in models: the gateway must accept both headers on /v1/models",
+        ),
+        Err(p) => failed("model discovery (GET /v1/models?limit=1000)", &p),
+    }
+}
+
+/// How many entries Claude Code can list (an `id` and a `display_name`).
+fn judge_discovery(body: Option<&serde_json::Value>) -> Outcome {
+    let entries = body
+        .and_then(|j| j.get("data"))
+        .and_then(|d| d.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let has = |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).is_some();
+    let listable = entries
+        .iter()
+        .filter(|e| has(e, "id") && has(e, "display_name"))
+        .count();
+    if entries.is_empty() {
+        return Outcome::warn(
+            "model discovery answered no models",
+            "Claude Code's /model then lists only its built-in models: check the gateway's model list",
+        );
+    }
+    if listable < entries.len() {
+        return Outcome::warn(
+            format!(
+                "model discovery: {listable} of {} models have an id and a display_name",
+                entries.len()
+            ),
+            "the gateway answers /v1/models in OpenAI format: Claude Code reads Anthropic's (`id`, `display_name`); LiteLLM does so when `anthropic-version` is sent",
+        );
+    }
+    Outcome::pass(format!(
+        "model discovery lists {listable} model{} for /model",
+        if listable == 1 { "" } else { "s" }
+    ))
+}
+
+/// The model id an entry of `/v1/models` stands for, as Claude Code would send it. LiteLLM
+/// 1.108 lists a 1M-context model to Claude Code's user agent as `"id": "NAME[1m]"` with
+/// `"source_model": "NAME"`: the id to send is the source model (or the id without `[1m]`).
+fn listed_model(entry: &serde_json::Value) -> Option<&str> {
+    if let Some(source) = entry.get("source_model").and_then(|s| s.as_str()) {
+        return Some(source);
+    }
+    let id = entry.get("id").and_then(|i| i.as_str())?;
+    Some(id.strip_suffix("[1m]").unwrap_or(id))
 }
 
 fn judge(wanted: &[String], have: &[String]) -> Outcome {
@@ -114,7 +195,7 @@ fn judge(wanted: &[String], have: &[String]) -> Outcome {
     if wanted.is_empty() {
         return Outcome::warn(
             format!(
-                "the profile names no model, so Claude Code asks for its built-in ids (e.g. claude-sonnet-4-5-20250929); the gateway has: {}",
+                "the profile names no model, so Claude Code asks for its built-in ids (e.g. claude-sonnet-5-5); the gateway has: {}",
                 listed()
             ),
             "set `model` (and `models.opus/sonnet/haiku`) in the profile to names the gateway serves",
@@ -160,5 +241,27 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert!(o.summary.contains("does not list z; it has: a, b"), "{o:?}");
         assert_eq!(judge(&[], &v(&["a"])).status, Status::Warn);
+    }
+
+    #[test]
+    fn discovery_needs_an_id_and_a_display_name() {
+        let ok = serde_json::json!({"data":[{"type":"model","id":"claude-sonnet-5-5","display_name":"claude-sonnet-5-5"}]});
+        assert_eq!(judge_discovery(Some(&ok)).status, Status::Pass);
+        let openai = serde_json::json!({"data":[{"id":"claude-sonnet-5-5","object":"model"}]});
+        let o = judge_discovery(Some(&openai));
+        assert_eq!(o.status, Status::Warn);
+        assert!(o.summary.contains("0 of 1"), "{o:?}");
+        assert_eq!(judge_discovery(None).status, Status::Warn);
+    }
+
+    #[test]
+    fn a_1m_listing_stands_for_its_source_model() {
+        // LiteLLM 1.108.7's answer to Claude Code's user agent, as measured.
+        let e = serde_json::json!({"type":"model","id":"claude-sonnet-5-5[1m]","source_model":"claude-sonnet-5-5","display_name":"claude-sonnet-5-5"});
+        assert_eq!(listed_model(&e), Some("claude-sonnet-5-5"));
+        let bare = serde_json::json!({"id":"claude-opus-5-5[1m]"});
+        assert_eq!(listed_model(&bare), Some("claude-opus-5-5"));
+        assert_eq!(listed_model(&serde_json::json!({"id":"m"})), Some("m"));
+        assert_eq!(listed_model(&serde_json::json!({})), None);
     }
 }

@@ -20,9 +20,10 @@ use crate::doctor::checks::{Wire, failed};
 use crate::doctor::{Input, Outcome, Status};
 use crate::gateway::{self, Answer, Auth};
 
-/// Claude Code's default Sonnet ids per provider (v2.1.197), used when the profile names none.
-const BEDROCK_DEFAULT_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-const VERTEX_DEFAULT_MODEL: &str = "claude-sonnet-4-5@20250929";
+/// Claude Code's Sonnet ids per provider (2.1.332's model table: `provider_ids` of Sonnet 5.5),
+/// used when the profile names none.
+const BEDROCK_DEFAULT_MODEL: &str = "us.anthropic.claude-sonnet-5-5";
+const VERTEX_DEFAULT_MODEL: &str = "claude-sonnet-5-5";
 
 pub fn not_applicable(input: &Input) -> Option<Outcome> {
     match input.profile.mode {
@@ -235,8 +236,12 @@ mod tests {
     #[test]
     fn encodes_model_ids_like_the_sdk() {
         assert_eq!(
-            segment("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+            segment("us.anthropic.claude-sonnet-5-5"),
+            "us.anthropic.claude-sonnet-5-5"
+        );
+        assert_eq!(
+            segment("us.anthropic.claude-sonnet-5-5-v1:0"),
+            "us.anthropic.claude-sonnet-5-5-v1:0"
         );
         assert_eq!(
             segment("arn:aws:bedrock:us-east-1:1:x/y"),

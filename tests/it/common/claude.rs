@@ -15,7 +15,75 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{TestEnv, dep};
+use super::{TestEnv, dep, deps_dir};
+
+/// The Claude Code versions the suite runs against (`scripts/deps.sh` installs each in
+/// `$CCGW_TEST_DEPS/claude/VERSION`): the oldest supported and the current one.
+pub const VERSIONS: [Claude; 2] = [Claude("2.1.197"), Claude("2.1.332")];
+
+/// One installed Claude Code version of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claude(pub &'static str);
+
+impl Claude {
+    pub const OLDEST: Claude = VERSIONS[0];
+    pub const CURRENT: Claude = VERSIONS[1];
+
+    pub fn version(self) -> &'static str {
+        self.0
+    }
+
+    /// Its `claude` launcher, or a loud panic when the setup script has not installed it.
+    pub fn bin(self) -> std::path::PathBuf {
+        let p = deps_dir()
+            .join("claude")
+            .join(self.0)
+            .join("node_modules/.bin/claude");
+        assert!(
+            p.exists(),
+            "Claude Code {} is missing at {}; run scripts/deps.sh --claude",
+            self.0,
+            p.display()
+        );
+        p
+    }
+
+    /// The directory holding its `claude`, to put first on PATH.
+    pub fn bin_dir(self) -> std::path::PathBuf {
+        self.bin().parent().unwrap().to_path_buf()
+    }
+
+    /// `claude -p PROMPT` of this version in `env` (see [`print`]).
+    pub fn print(self, env: &TestEnv, prompt: &str) -> Command {
+        let mut cmd = Command::new(self.bin());
+        offline(env, &mut cmd, 0);
+        cmd.args(["-p", prompt]);
+        cmd
+    }
+}
+
+/// One `#[test]` per Claude Code version of [`VERSIONS`], so a failure names the version:
+/// `each_claude!(fn name(claude) { … })` makes `name::v2_1_197` and `name::v2_1_332`, each
+/// calling the body with its [`Claude`].
+#[macro_export]
+macro_rules! each_claude {
+    ($(#[$meta:meta])* fn $name:ident($claude:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($claude: $crate::common::claude::Claude) $body
+            #[test]
+            fn v2_1_197() {
+                body($crate::common::claude::VERSIONS[0]);
+            }
+            #[test]
+            fn v2_1_332() {
+                body($crate::common::claude::VERSIONS[1]);
+            }
+        }
+    };
+}
 
 /// Generous: a healthy run takes a few seconds, but two cores are shared by many builds.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
@@ -55,7 +123,8 @@ pub fn offline(env: &TestEnv, cmd: &mut Command, max_retries: u32) {
         .env("CLAUDE_CODE_MAX_RETRIES", max_retries.to_string());
 }
 
-/// `claude -p PROMPT` in `env`, reading whatever settings the environment holds.
+/// `claude -p PROMPT` in `env`, reading whatever settings the environment holds (the default
+/// `claude`, the oldest version: [`Claude::print`] picks one).
 pub fn print(env: &TestEnv, prompt: &str) -> Command {
     let mut cmd = Command::new(dep("claude"));
     offline(env, &mut cmd, 0);

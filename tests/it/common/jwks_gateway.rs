@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::Value;
 
 use super::litellm::{Extra, LiteLlm};
+use super::upstream::Upstream;
 
 pub struct JwksGateway {
     proxy: LiteLlm,
@@ -56,17 +57,22 @@ impl JwksGateway {
         let module = super::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwks_auth.py"),
         );
-        let proxy = LiteLlm::start_with(&Extra {
-            general_settings: "  custom_auth: jwks_auth.user_api_key_auth\n".into(),
-            files: vec![("jwks_auth.py".into(), module)],
-            env: vec![
-                (
-                    "CCGW_JWKS_TRUST_DIR".into(),
-                    trust_dir.display().to_string(),
-                ),
-                ("CCGW_JWKS_LOG".into(), log.display().to_string()),
-            ],
-        });
+        // The model's upstream lives as long as the test binary, as the shared proxy's does.
+        static UPSTREAM: OnceLock<Upstream> = OnceLock::new();
+        let proxy = LiteLlm::start_with(
+            UPSTREAM.get_or_init(Upstream::start),
+            &Extra {
+                general_settings: "  custom_auth: jwks_auth.user_api_key_auth\n".into(),
+                files: vec![("jwks_auth.py".into(), module)],
+                env: vec![
+                    (
+                        "CCGW_JWKS_TRUST_DIR".into(),
+                        trust_dir.display().to_string(),
+                    ),
+                    ("CCGW_JWKS_LOG".into(), log.display().to_string()),
+                ],
+            },
+        );
         Self {
             proxy,
             trust_dir,

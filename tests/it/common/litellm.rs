@@ -1,10 +1,11 @@
 //! A real LiteLLM proxy on 127.0.0.1 (PyPI `litellm[proxy]` + `prisma`, as the setup script
-//! installs it): one `mock_response` model `claude-sonnet-4-5` and a master key, no database.
+//! installs it): one model `claude-sonnet-5-5` whose `api_base` is an Anthropic-shaped upstream
+//! of the tests' own (`common::upstream`, see why there), and a master key, no database.
 //!
 //! It takes ~8 s to start, so tests share ONE proxy per test binary (`LiteLlm::shared()`). A
 //! static is never dropped, so every proxy runs in its own process group with a small reaper
 //! shell that kills the group as soon as the test binary's process is gone; `Drop` (for a
-//! proxy of one test's own, `LiteLlm::start()`) kills it at once.
+//! proxy of one test's own, `LiteLlm::start(&upstream)`) kills it at once.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,15 +15,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::upstream::Upstream;
 use super::{dep, free_port, scrub};
 
 /// `general_settings.master_key`: without a database the only key LiteLLM accepts.
 pub const MASTER_KEY: &str = "sk-ccgw-test-master-1234";
-/// The model the proxy serves (a canned answer; never leaves the process).
-pub const MODEL: &str = "claude-sonnet-4-5";
+/// The model the proxy serves (Claude Code 2.1.332's `sonnet` for a gateway; answered by the
+/// test upstream, never leaves the machine).
+pub const MODEL: &str = "claude-sonnet-5-5";
 
-/// Start-up is ~8 s on an idle machine and has been seen at 13 s; allow for a busy one.
-const START_DEADLINE: Duration = Duration::from_secs(90);
+/// Start-up is ~8 s on an idle machine and has been seen at 13 s; allow for a busy one (1.108
+/// with two proxies starting at once on a 2-core machine at load 7 took over 90 s).
+const START_DEADLINE: Duration = Duration::from_secs(180);
 
 pub struct LiteLlm {
     child: Child,
@@ -45,22 +49,23 @@ pub struct Extra {
 impl LiteLlm {
     /// The proxy shared by every test in this binary (started on first use).
     pub fn shared() -> &'static LiteLlm {
+        static UPSTREAM: OnceLock<Upstream> = OnceLock::new();
         static SHARED: OnceLock<LiteLlm> = OnceLock::new();
-        SHARED.get_or_init(LiteLlm::start)
+        SHARED.get_or_init(|| LiteLlm::start(UPSTREAM.get_or_init(Upstream::start)))
     }
 
     /// A proxy of the caller's own, killed on drop. `free_port` releases the port before
     /// the proxy binds it, so another process can take it in between: a proxy that dies at
     /// start-up is retried on a new port (bounded), and the last log is shown if all fail.
-    pub fn start() -> Self {
-        Self::start_with(&Extra::default())
+    pub fn start(upstream: &Upstream) -> Self {
+        Self::start_with(upstream, &Extra::default())
     }
 
     /// A proxy of the caller's own with more configuration (see [`Extra`]).
-    pub fn start_with(extra: &Extra) -> Self {
+    pub fn start_with(upstream: &Upstream, extra: &Extra) -> Self {
         let mut last = String::new();
         for _ in 0..3 {
-            match Self::try_start(extra) {
+            match Self::try_start(upstream, extra) {
                 Ok(proxy) => return proxy,
                 Err(log) => last = log,
             }
@@ -68,7 +73,7 @@ impl LiteLlm {
         panic!("LiteLLM did not answer /health/liveliness in 3 attempts; last log:\n{last}");
     }
 
-    fn try_start(extra: &Extra) -> Result<Self, String> {
+    fn try_start(upstream: &Upstream, extra: &Extra) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("ccgw-litellm-")
             .tempdir()
@@ -77,7 +82,8 @@ impl LiteLlm {
         std::fs::write(
             &config,
             format!(
-                "model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: anthropic/{MODEL}\n      api_key: sk-ant-fake-not-used\n      mock_response: \"Hello from the LiteLLM mock\"\ngeneral_settings:\n  master_key: {MASTER_KEY}\n{}",
+                "model_list:\n  - model_name: {MODEL}\n    litellm_params:\n      model: anthropic/{MODEL}\n      api_key: sk-ant-fake-not-used\n      api_base: {}\ngeneral_settings:\n  master_key: {MASTER_KEY}\n{}",
+                upstream.base(),
                 extra.general_settings
             ),
         )

@@ -15,6 +15,7 @@ pub mod run;
 pub mod secret_service;
 pub mod shells;
 pub mod tmux;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 
