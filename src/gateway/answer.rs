@@ -169,6 +169,17 @@ pub fn http_date(s: &str) -> Option<SystemTime> {
     unix_time(year, month, day, h, m, sec)
 }
 
+/// The model id an entry of a `/v1/models` list stands for, as Claude Code would send it.
+/// LiteLLM 1.108 lists a 1M-context model to Claude Code's user agent as `"id": "NAME[1m]"`
+/// with `"source_model": "NAME"`: the id to send is the source model (or the id without `[1m]`).
+pub fn listed_model(entry: &serde_json::Value) -> Option<&str> {
+    if let Some(source) = entry.get("source_model").and_then(|s| s.as_str()) {
+        return Some(source);
+    }
+    let id = entry.get("id").and_then(|i| i.as_str())?;
+    Some(id.strip_suffix("[1m]").unwrap_or(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

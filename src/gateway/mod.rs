@@ -11,6 +11,6 @@ mod answer;
 mod client;
 mod headers;
 
-pub use answer::{Answer, Problem, describe, http_date, one_line};
+pub use answer::{Answer, Problem, describe, http_date, listed_model, one_line};
 pub use client::{Client, TlsSetup};
 pub use headers::{Auth, CLAUDE_CODE_BETAS, claude_headers};

@@ -71,8 +71,9 @@ fn offerable(id: &str) -> bool {
         && crate::redact::terminal_safe(id) == id
 }
 
-/// `data[].id` (Anthropic and OpenAI list formats alike), without duplicates, and only the ids
-/// that are [`offerable`].
+/// `data[].id` (Anthropic and OpenAI list formats alike; `gateway::listed_model`: LiteLLM
+/// 1.108's `NAME[1m]` entries stand for `NAME`), without duplicates, and only the ids that are
+/// [`offerable`].
 fn ids(body: &serde_json::Value) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for m in body
@@ -81,7 +82,7 @@ fn ids(body: &serde_json::Value) -> Vec<String> {
         .into_iter()
         .flatten()
     {
-        if let Some(id) = m.get("id").and_then(serde_json::Value::as_str)
+        if let Some(id) = crate::gateway::listed_model(m)
             && offerable(id)
             && !out.iter().any(|o| o == id)
         {
@@ -99,6 +100,9 @@ mod tests {
     fn reads_ids_of_either_format() {
         let anthropic = serde_json::json!({"data": [{"type": "model", "id": "claude-a"}, {"id": "b"}, {"id": "b"}], "has_more": false});
         assert_eq!(ids(&anthropic), ["claude-a", "b"]);
+        // LiteLLM 1.108.7's answer to Claude Code's user agent, as measured.
+        let one_m = serde_json::json!({"data": [{"type": "model", "id": "claude-sonnet-5-5[1m]", "source_model": "claude-sonnet-5-5", "display_name": "claude-sonnet-5-5"}]});
+        assert_eq!(ids(&one_m), ["claude-sonnet-5-5"]);
         assert!(ids(&serde_json::json!({"error": "no"})).is_empty());
     }
 

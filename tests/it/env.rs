@@ -21,7 +21,7 @@ const LOCALES: [&str; 2] = ["C", "C.UTF-8"];
 
 /// Every variable a plan can set (the contract in ARCHITECTURE.md, written out here so the
 /// test does not take it from the code under test).
-const PLAN_VARS: [&str; 20] = [
+const PLAN_VARS: [&str; 21] = [
     "ANTHROPIC_BASE_URL",
     "CLAUDE_CODE_USE_BEDROCK",
     "ANTHROPIC_BEDROCK_BASE_URL",
@@ -39,6 +39,7 @@ const PLAN_VARS: [&str; 20] = [
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
     "ANTHROPIC_CUSTOM_HEADERS",
     "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY",
+    "CLAUDE_CODE_GATEWAY_HINT_HEADERS",
     "NODE_EXTRA_CA_CERTS",
     "CLAUDE_CODE_CLIENT_CERT",
     "CLAUDE_CODE_CLIENT_KEY",

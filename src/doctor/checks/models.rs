@@ -13,7 +13,7 @@ use crate::doctor::checks::auth::mode_auth;
 use crate::doctor::checks::key::Secret;
 use crate::doctor::checks::{Wire, failed, on_provider_route};
 use crate::doctor::{Input, Outcome, Status};
-use crate::gateway::Auth;
+use crate::gateway::{Auth, listed_model};
 
 /// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
 const ALIASES: [&str; 8] = [
@@ -167,17 +167,6 @@ fn judge_discovery(body: Option<&serde_json::Value>) -> Outcome {
         "model discovery lists {listable} model{} for /model",
         if listable == 1 { "" } else { "s" }
     ))
-}
-
-/// The model id an entry of `/v1/models` stands for, as Claude Code would send it. LiteLLM
-/// 1.108 lists a 1M-context model to Claude Code's user agent as `"id": "NAME[1m]"` with
-/// `"source_model": "NAME"`: the id to send is the source model (or the id without `[1m]`).
-fn listed_model(entry: &serde_json::Value) -> Option<&str> {
-    if let Some(source) = entry.get("source_model").and_then(|s| s.as_str()) {
-        return Some(source);
-    }
-    let id = entry.get("id").and_then(|i| i.as_str())?;
-    Some(id.strip_suffix("[1m]").unwrap_or(id))
 }
 
 fn judge(wanted: &[String], have: &[String]) -> Outcome {
