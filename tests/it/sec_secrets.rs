@@ -479,7 +479,11 @@ fn doctor_prints_no_echoed_secret_and_no_control_sequence() {
             .iter()
             .find(|c| c["id"] == id)
             .unwrap_or_else(|| panic!("no `{id}` in {report:#}"));
-        assert_eq!(check["status"], "fail", "{check:#}");
+        // A count_tokens that fails for another reason than the key, the model or a beta is a
+        // warning (Claude Code still answers; LiteLLM 1.108 forwards it upstream): the echoed
+        // 400 of this server is one. The gateway and models checks fail.
+        let want = if id == "messages" { "warn" } else { "fail" };
+        assert_eq!(check["status"], want, "{check:#}");
         let summary = check["summary"].as_str().unwrap();
         assert!(summary.contains("[redacted]"), "{id}: {summary}");
         // (messages quotes only the first 160 characters, which end before the sequences.)
