@@ -46,7 +46,8 @@ done
 # --- system packages --------------------------------------------------------------------------
 if [ "$system" -eq 1 ]; then
     apt_pkgs=(bash zsh fish gnome-keyring dbus dbus-x11 libsecret-tools keyutils tmux hyperfine
-        shellcheck openssl procps time jq)
+        shellcheck openssl procps time jq
+        man-db binutils) # man-db: `man -w` in the .deb test; binutils: it strips the binary it packages
     missing=()
     for p in "${apt_pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -60,20 +61,8 @@ if [ "$system" -eq 1 ]; then
     fi
 fi
 
-# --- Debian packaging: cargo-deb (scripts/package.sh, the .deb test), man-db (`man -w`) ------
+# --- Debian packaging: cargo-deb (scripts/package.sh, the .deb test) ------------------------
 if [ "$system" -eq 1 ]; then
-    # binutils: the test strips the debug binary it packages (objcopy).
-    deb_missing=()
-    for p in man-db binutils; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || deb_missing+=("$p")
-    done
-    if [ ${#deb_missing[@]} -gt 0 ]; then
-        say "apt-get install ${deb_missing[*]}"
-        sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -q
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${deb_missing[@]}"
-    fi
     if ! command -v cargo-deb >/dev/null 2>&1; then
         say "cargo install cargo-deb@3.8.0 --locked (a few minutes, once)"
         cargo install cargo-deb --locked --version 3.8.0
