@@ -20,7 +20,9 @@ const FORCED_LOGIN_KEYS: [&str; 2] = ["forceLoginMethod", "forceLoginOrgUUID"];
 
 /// Claude Code 2.1.332 applies `ANTHROPIC_CUSTOM_HEADERS` from project or local settings before
 /// the workspace is trusted only when no header name (lower-cased) matches this pattern (the
-/// binary's own list, read from it): a substring anywhere, or the `^` prefix at the start.
+/// binary's own list, read from it): a substring anywhere, or the `^` prefix at the start. One
+/// match holds back the whole variable, every header in it. Its trust dialog then says that
+/// trusting the folder "sets environment variables" (tests/it/claude_rules.rs watches it).
 const PRE_TRUST_SENSITIVE: &[&str] = &[
     "auth",
     "key",
@@ -280,7 +282,7 @@ impl Finding {
             Kind::Unset => format!("`{var}` is not set where Claude Code looks"),
             Kind::Hidden => format!("{at} sets `{var}` and hides this shell's export of it"),
             Kind::AfterTrust { header, scope } => format!(
-                "custom header `{header}` in {} settings is sent only after the workspace is trusted (Claude Code 2.1.332+ holds back headers whose name looks sensitive)",
+                "custom header `{header}` in {} settings looks sensitive to Claude Code 2.1.332+, which then applies `ANTHROPIC_CUSTOM_HEADERS` (every header in it) only after the workspace is trusted",
                 scope.as_str()
             ),
             Kind::ProviderNotAllowed { provider, allowed } => format!(
