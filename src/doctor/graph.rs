@@ -1,13 +1,16 @@
-//! The check graph, run the one way `CheckId::prerequisites()` declares it.
+//! The check graph, run the one way `CheckId::prerequisites()` and `CheckId::gates()` declare.
 //!
 //! A check starts as soon as every prerequisite has finished, so checks that do not need each
-//! other overlap: settings ∥ key ∥ network, then gateway ∥ passthrough ∥ auth, then models ∥
-//! messages. One future polls them all on the caller's runtime (their I/O wakes it); nothing
-//! is spawned, so a check may borrow what the checks before it handed on.
+//! other overlap: settings ∥ key ∥ network, then gateway ∥ passthrough ∥ auth ∥ models ∥
+//! messages. A gate is a check that must pass for another's verdict to stand without holding
+//! up its start: models and messages are judged once auth has finished. One future polls them
+//! all on the caller's runtime (their I/O wakes it); nothing is spawned, so a check may borrow
+//! what the checks before it handed on.
 //!
-//! The skip rule is applied here and nowhere else: a check whose prerequisite did not pass is
-//! skipped, naming the check that failed (through a chain of skips too: models after a failed
-//! network says `network failed`).
+//! The skip rule is applied here and nowhere else: a check whose prerequisite or gate did not
+//! pass is skipped, naming the check that failed (through a chain of skips too: models after a
+//! failed network says `network failed`). A check still running when its gate fails is
+//! dropped there, its requests with it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,6 +61,7 @@ pub fn wanted(only: &[CheckId]) -> Vec<CheckId> {
         if !set.contains(&id) {
             set.push(id);
             stack.extend_from_slice(id.prerequisites());
+            stack.extend_from_slice(id.gates());
         }
     }
     CheckId::ALL
@@ -129,23 +133,26 @@ fn step<'a>(nodes: &mut [Node<'a>], checks: &'a impl Checks, cx: &mut Context<'_
     let mut moved = false;
     for i in 0..nodes.len() {
         let id = nodes[i].id;
-        // Taken out while it moves on: a check is never its own prerequisite, so what
+        // A gate that failed ends a running check: its answers would not be reported.
+        let gate = failed_gate(nodes, id);
+        // Taken out while it moves on: a check is never its own prerequisite or gate, so what
         // `start` and `finished` read of the others is whole.
-        let (next, now) = match std::mem::replace(&mut nodes[i].state, State::Waiting) {
-            State::Waiting => match start(nodes, id, checks) {
+        let (next, now) = match (std::mem::replace(&mut nodes[i].state, State::Waiting), gate) {
+            (State::Waiting, _) => match start(nodes, id, checks) {
                 Some(next) => (next, true),
                 None => (State::Waiting, false),
             },
-            State::Running(mut check, started) => match check.as_mut().poll(cx) {
+            (State::Running(..) | State::Ran(..), Some(cause)) => (gated(id, cause), true),
+            (State::Running(mut check, started), None) => match check.as_mut().poll(cx) {
                 Poll::Ready(outcome) => (State::Ran(outcome, started.elapsed()), true),
                 Poll::Pending => (State::Running(check, started), false),
             },
-            State::Ran(outcome, took) if can_finish(nodes, id) => {
+            (State::Ran(outcome, took), None) if can_finish(nodes, id) => {
                 let outcome = checks.finish(id, outcome);
                 let cause = outcome.failed().then_some(id);
                 (done(id, outcome, took, cause), true)
             }
-            other @ (State::Ran(..) | State::Done { .. }) => (other, false),
+            (other @ (State::Ran(..) | State::Done { .. }), _) => (other, false),
         };
         nodes[i].state = next;
         moved |= now;
@@ -153,11 +160,27 @@ fn step<'a>(nodes: &mut [Node<'a>], checks: &'a impl Checks, cx: &mut Context<'_
     moved
 }
 
-/// Whether a check that ran may have its verdict: what it finishes after has finished.
+/// Whether a check that ran may have its verdict: what it finishes after, and its gates, have
+/// finished.
 fn can_finish(nodes: &[Node<'_>], id: CheckId) -> bool {
     id.finishes_after()
         .iter()
+        .chain(id.gates())
         .all(|a| finished(nodes, *a).is_some())
+}
+
+/// The check that failed, when one of `id`'s gates has finished without passing.
+fn failed_gate(nodes: &[Node<'_>], id: CheckId) -> Option<CheckId> {
+    id.gates()
+        .iter()
+        .find_map(|g| finished(nodes, *g).flatten())
+}
+
+/// The skip of a check whose gate did not pass: what it found is not reported (the gate's
+/// failure explains it), as if it had waited for the gate.
+fn gated<'a>(id: CheckId, cause: CheckId) -> State<'a> {
+    let skip = Outcome::skip(format!("skipped: {cause} failed"));
+    done(id, skip, Duration::ZERO, Some(cause))
 }
 
 /// A waiting check once its prerequisites have finished: not applicable, skipped by the skip
@@ -168,9 +191,10 @@ fn start<'a>(nodes: &[Node<'a>], id: CheckId, checks: &'a impl Checks) -> Option
         .iter()
         .map(|p| finished(nodes, *p))
         .collect::<Option<Vec<_>>>()?;
+    let causes = causes.into_iter().chain([failed_gate(nodes, id)]);
     Some(if let Some(skip) = checks.not_applicable(id) {
         done(id, skip, Duration::ZERO, Some(id))
-    } else if let Some(cause) = causes.into_iter().flatten().next() {
+    } else if let Some(cause) = causes.flatten().next() {
         let skip = Outcome::skip(format!("skipped: {cause} failed"));
         done(id, skip, Duration::ZERO, Some(cause))
     } else {
@@ -438,13 +462,54 @@ mod tests {
             assert!(at(End(Key)) < at(Start(id)), "{id}");
             assert!(at(End(Network)) < at(Start(id)), "{id}");
         }
-        // models ∥ messages after auth, alongside passthrough and gateway.
+        // models ∥ messages alongside auth (their gate), passthrough and gateway.
         for id in [Models, Messages] {
-            assert!(at(End(Auth)) < at(Start(id)), "{id}");
+            assert!(at(End(Key)) < at(Start(id)), "{id}");
+            assert!(at(Start(id)) < at(End(Auth)), "{id}");
         }
         assert!(at(Start(Messages)) < at(End(Models)));
         assert!(at(Start(Models)) < at(End(Passthrough)));
         assert!(at(Start(Models)) < at(End(Gateway)));
+    }
+
+    #[test]
+    fn a_gated_check_that_ran_first_is_judged_once_its_gate_passed() {
+        let fake = Fake::default().taking(Auth, 10).taking(Models, 1);
+        let ran = run_all(&[Models], &fake);
+        use Event::{End, Finish, Start};
+        assert!(fake.at(Start(Models)) < fake.at(End(Auth)));
+        assert!(fake.at(End(Models)) < fake.at(End(Auth)));
+        assert!(fake.at(End(Auth)) < fake.at(Finish(Models)));
+        assert_eq!(summaries(&ran), [(Models, Status::Pass, "models ok")]);
+    }
+
+    #[test]
+    fn a_failed_gate_skips_a_check_that_ran_and_drops_one_still_running() {
+        // Messages ends before auth fails; models is still running when it does.
+        let fake = Fake::default()
+            .failing(Auth)
+            .taking(Auth, 5)
+            .taking(Messages, 1)
+            .taking(Models, 50);
+        let ran = run_all(&[Models, Messages], &fake);
+        let skipped = "skipped: auth failed";
+        assert_eq!(
+            summaries(&ran),
+            [
+                (Models, Status::Skip, skipped),
+                (Messages, Status::Skip, skipped)
+            ]
+        );
+        assert!(ran.iter().all(|r| r.took == Duration::ZERO));
+        use Event::{End, Finish, Start};
+        fake.at(Start(Models));
+        fake.at(End(Messages));
+        let log = fake.log.borrow();
+        assert!(
+            !log.contains(&End(Models)),
+            "models was not dropped: {log:?}"
+        );
+        assert!(!log.contains(&Finish(Models)) && !log.contains(&Finish(Messages)));
     }
 
     #[test]

@@ -11,14 +11,14 @@
 //! | `network` | DNS, TCP, TLS (CA file, client cert, expiry), the proxy that applies | config |
 //! | `gateway` | `/health/liveliness` + `/health/readiness`: LiteLLM or another gateway | network |
 //! | `auth` | each auth header alone, and both as Claude Code sends them | network, key |
-//! | `models` | `/v1/models` lists the profile's models (unified/anthropic modes) | auth |
-//! | `messages` | `count_tokens` with Claude Code's `anthropic-beta`; `--live`: a streamed call | auth |
+//! | `models` | `/v1/models` lists the profile's models (unified/anthropic modes) | network, key; auth passes |
+//! | `messages` | `count_tokens` with Claude Code's `anthropic-beta`; `--live`: a streamed call | network, key; auth passes |
 //! | `passthrough` | Bedrock/Vertex routes as Claude Code calls them (those modes only) | network, key |
 //! | `claude` | the `claude` on PATH: its version, and the rules that differ by version | config |
 //!
-//! `graph` runs them as `CheckId::prerequisites` (the "needs" column) declares, with as much
-//! overlap as it allows, on `transport::runtime`: a check whose prerequisite failed is skipped
-//! naming it, and with `--only` the prerequisites still run (their data is needed) but only
+//! `graph` runs them as `CheckId::prerequisites` and `CheckId::gates` (the "needs" column)
+//! declare, with as much overlap as they allow, on `transport::runtime`: a check whose
+//! prerequisite or gate failed is skipped naming it, and with `--only` the prerequisites still run (their data is needed) but only
 //! the chosen checks are reported. `checks::Table` says what each check runs and hands on.
 
 mod checks;
@@ -92,8 +92,20 @@ impl CheckId {
                 &[CheckId::Config]
             }
             CheckId::Gateway => &[CheckId::Network],
-            CheckId::Auth | CheckId::Passthrough => &[CheckId::Network, CheckId::Key],
+            CheckId::Auth | CheckId::Passthrough | CheckId::Models | CheckId::Messages => {
+                &[CheckId::Network, CheckId::Key]
+            }
+        }
+    }
+
+    /// The checks that must pass for this one's verdict to stand, which it does not wait for
+    /// to start: models and messages send their requests alongside auth's probes (a gateway
+    /// far away costs the round trip once), and when auth fails their answers are dropped and
+    /// they are skipped naming it, as if they had waited.
+    fn gates(self) -> &'static [CheckId] {
+        match self {
             CheckId::Models | CheckId::Messages => &[CheckId::Auth],
+            _ => &[],
         }
     }
 
@@ -267,12 +279,12 @@ mod tests {
     #[test]
     fn the_table_lists_prerequisites_first() {
         for (i, id) in CheckId::ALL.into_iter().enumerate() {
-            for p in id.prerequisites() {
+            for p in id.prerequisites().iter().chain(id.gates()) {
                 let at = CheckId::ALL.iter().position(|c| c == p).unwrap();
                 assert!(at < i, "{p} is listed after {id}");
             }
             // Waiting for a check that needs this one would never end.
-            for a in id.finishes_after() {
+            for a in id.finishes_after().iter().chain(id.gates()) {
                 assert!(
                     !graph::wanted(&[*a]).contains(&id),
                     "{id} and {a} wait for each other"

@@ -1,11 +1,12 @@
 //! `gateway`: is it up, and is it LiteLLM? `GET /health/liveliness` (no auth, never HEAD: LiteLLM
 //! answers HEAD with 405) and, for LiteLLM, `GET /health/readiness`. LiteLLM is recognised by its
 //! `"I'm alive!"` or an `x-litellm-version` header; anything else is "some Anthropic-compatible
-//! gateway", for which a 404 on the health route is fine.
+//! gateway", for which a 404 on the health route is fine. Both requests go out together (a
+//! gateway far away costs one round trip, not two); readiness is read only for LiteLLM.
 
 use crate::doctor::Outcome;
 use crate::doctor::checks::{Wire, failed};
-use crate::gateway::Answer;
+use crate::gateway::{Answer, Problem};
 
 /// LiteLLM releases published with credential-stealing malware (BerriAI/litellm#24518).
 const COMPROMISED: [&str; 2] = ["1.82.7", "1.82.8"];
@@ -13,10 +14,11 @@ const COMPROMISED: [&str; 2] = ["1.82.7", "1.82.8"];
 pub async fn check(w: &Wire<'_>) -> Outcome {
     let base = w.input.profile.gateway_base();
     let scrub = &w.scrub;
-    let live = match w
-        .ask(w.client.get(format!("{base}/health/liveliness")))
-        .await
-    {
+    let (live, ready) = tokio::join!(
+        w.ask(w.client.get(format!("{base}/health/liveliness"))),
+        w.ask(w.client.get(format!("{base}/health/readiness")))
+    );
+    let live = match live {
         Ok(a) => a,
         Err(p) => return failed("/health/liveliness", &p),
     };
@@ -34,7 +36,7 @@ pub async fn check(w: &Wire<'_>) -> Outcome {
     }
     let litellm = version.is_some() || is_alive_body(&live);
     match live.status {
-        200..=299 if litellm => readiness(w, base, version.as_deref()).await,
+        200..=299 if litellm => readiness(w, ready, version.as_deref()),
         200..=299 => Outcome::pass(
             "some Anthropic-compatible gateway (not LiteLLM); /health/liveliness answers",
         ),
@@ -69,12 +71,10 @@ fn is_alive_body(a: &Answer) -> bool {
     body == "\"I'm alive!\"" || body == "I'm alive!"
 }
 
-async fn readiness(w: &Wire<'_>, base: &str, version: Option<&str>) -> Outcome {
+/// LiteLLM's `/health/readiness` answer, judged.
+fn readiness(w: &Wire<'_>, ready: Result<Answer, Problem>, version: Option<&str>) -> Outcome {
     let name = version.map_or("LiteLLM".to_owned(), |v| format!("LiteLLM {v}"));
-    let ready = match w
-        .ask(w.client.get(format!("{base}/health/readiness")))
-        .await
-    {
+    let ready = match ready {
         Ok(a) => a,
         Err(p) => return failed(&format!("{name} is alive, but /health/readiness"), &p),
     };

@@ -67,6 +67,27 @@ pub fn model_or(input: &Input, default: &str) -> String {
 
 pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
     let input = w.input;
+    // Both requests at once: a gateway far away costs one round trip, not two.
+    let (listed, discovered) = tokio::join!(listed(w, secret), async {
+        if input.profile.model_discovery {
+            Some(discovery(w, secret).await)
+        } else {
+            None
+        }
+    });
+    match discovered {
+        Some(discovered) if listed.status != Status::Fail => Outcome {
+            status: listed.status.max_severity(discovered.status),
+            summary: format!("{}; {}", listed.summary, discovered.summary),
+            hint: discovered.hint.or(listed.hint),
+        },
+        _ => listed,
+    }
+}
+
+/// `GET /v1/models` as Claude Code sends it, and whether it lists the profile's models.
+async fn listed(w: &Wire<'_>, secret: &Secret) -> Outcome {
+    let input = w.input;
     let url = format!("{}/v1/models", messages_base(input));
     let headers = w.claude_headers(mode_auth(input.profile.mode), &secret.key, false);
     let answer = match w.ask(w.client.get(&url).headers(headers)).await {
@@ -97,17 +118,7 @@ pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
         // Server text: bounded and terminal-safe before it is listed.
         .filter_map(|m| listed_model(m).map(|id| w.scrub.scrub(id)))
         .collect();
-    let listed = judge(&profile_models(input), &ids);
-    if !input.profile.model_discovery || listed.status == Status::Fail {
-        return listed;
-    }
-    let discovered = discovery(w, secret).await;
-    let status = listed.status.max_severity(discovered.status);
-    Outcome {
-        status,
-        summary: format!("{}; {}", listed.summary, discovered.summary),
-        hint: discovered.hint.or(listed.hint),
-    }
+    judge(&profile_models(input), &ids)
 }
 
 /// Claude Code 2.1.332's discovery user agent.

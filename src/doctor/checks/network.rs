@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
+use crate::config::Mode;
 use crate::doctor::checks::failed;
 use crate::doctor::{Input, Outcome};
 use crate::gateway::{self, Client, Problem, TlsSetup};
@@ -104,12 +105,22 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
     (outcome, Some(reached))
 }
 
-/// How many connections to the gateway the checks after this one use at once: auth's four
-/// probes, gateway's health check, and (once auth is done) models, messages and passthrough.
-/// The network check opens that many side by side (`warm`), so that no later check waits a
-/// round trip (two or three over TLS) for a connection of its own: the client keeps them
-/// alive between requests and reuses them.
-pub const CONNECTIONS: usize = 5;
+/// How many connections to the gateway the checks after this one use at once, all starting
+/// as soon as this one has passed: gateway's two health requests, auth's probes (three or
+/// four), and models (one, two with discovery) with messages, or the passthrough requests. The
+/// network check opens that many side by side (`warm`), so that no later check waits a round
+/// trip (two or three over TLS) for a connection of its own: the client keeps them alive
+/// between requests and reuses them.
+fn connections(input: &Input) -> usize {
+    let p = &input.profile;
+    let gateway = 2;
+    let (auth, after) = match p.mode {
+        Mode::Unified | Mode::Anthropic => (4, 2 + usize::from(p.model_discovery)),
+        Mode::Bedrock => (3, 2),
+        Mode::Vertex => (3, 1),
+    };
+    gateway + auth + after
+}
 
 /// `GET /` through the client: the request whose answer this check judges.
 async fn get_root(
@@ -120,12 +131,12 @@ async fn get_root(
     client.get(url.clone()).timeout(input.timeout).send().await
 }
 
-/// `CONNECTIONS - 1` more `GET /` at the same time as [`get_root`], each on a connection of its
+/// `connections(input) - 1` more `GET /` at the same time as [`get_root`], each on a connection of its
 /// own that then waits in the client's pool. Their answers are read to the end (an answer left
 /// unread would close its connection) and otherwise ignored: the first request is the check.
 async fn warm(client: &Client, url: &Url, input: &Input) {
     let mut opening = tokio::task::JoinSet::new();
-    for _ in 1..CONNECTIONS {
+    for _ in 1..connections(input) {
         let req = client.get(url.clone()).timeout(input.timeout);
         opening.spawn(async move {
             if let Ok(resp) = req.send().await {

@@ -98,11 +98,6 @@ async fn bedrock(w: &Wire<'_>, secret: &Secret) -> Outcome {
         .client
         .get(format!("{base}/inference-profiles?type=SYSTEM_DEFINED"))
         .header("user-agent", "aws-sdk-js/3.936.0 (ccgw-doctor)");
-    let profiles = match w.ask(profiles_req).await {
-        Ok(a) => a,
-        Err(p) => return failed("GET …/bedrock/inference-profiles", &p),
-    };
-    let profiles_refused = matches!(profiles.status, 401 | 403);
     let model = model_or(w.input, BEDROCK_DEFAULT_MODEL);
     let ping = Ping {
         what: "bedrock invoke",
@@ -111,7 +106,13 @@ async fn bedrock(w: &Wire<'_>, secret: &Secret) -> Outcome {
         anthropic_version: "bedrock-2023-05-31",
         betas: false,
     };
-    let invoke = send(w, secret, ping).await;
+    // Neither request needs the other's answer: both go out at once.
+    let (profiles, invoke) = tokio::join!(w.ask(profiles_req), send(w, secret, ping));
+    let profiles = match profiles {
+        Ok(a) => a,
+        Err(p) => return failed("GET …/bedrock/inference-profiles", &p),
+    };
+    let profiles_refused = matches!(profiles.status, 401 | 403);
     // Measured with Claude Code 2.1.197: after a 401 on this unauthenticated GET it goes on to
     // the invoke route with its built-in model IDs, so a refusal here costs model discovery, not
     // the session — a warning, unless the invoke route itself fails.
