@@ -1,16 +1,16 @@
 //! The check graph, run the one way `CheckId::prerequisites()` and `CheckId::gates()` declare.
 //!
-//! A check starts as soon as every prerequisite has finished, so checks that do not need each
-//! other overlap: settings ∥ key ∥ network, then gateway ∥ passthrough ∥ auth ∥ models ∥
-//! messages. A gate is a check that must pass for another's verdict to stand without holding
-//! up its start: models and messages are judged once auth has finished. One future polls them
-//! all on the caller's runtime (their I/O wakes it); nothing is spawned, so a check may borrow
-//! what the checks before it handed on.
+//! A check starts as soon as every prerequisite has finished (today: `config`, for all), so
+//! checks that do not need each other's data overlap. A gate is a check that must pass for
+//! another's verdict to stand without holding up its start: auth sends its probes while the
+//! network check is still connecting, and its verdict waits for network's. One future polls
+//! them all on the caller's runtime (their I/O wakes it); nothing is spawned, so a check may
+//! borrow what the checks before it handed on.
 //!
 //! The skip rule is applied here and nowhere else: a check whose prerequisite or gate did not
-//! pass is skipped, naming the check that failed (through a chain of skips too: models after a
-//! failed network says `network failed`). A check still running when its gate fails is
-//! dropped there, its requests with it.
+//! pass is skipped, naming the first of them that failed (in the order declared, once all have
+//! finished; through a chain of skips too: models after a failed network says `network
+//! failed`). A check still running then is dropped there, its requests with it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -133,21 +133,25 @@ fn step<'a>(nodes: &mut [Node<'a>], checks: &'a impl Checks, cx: &mut Context<'_
     let mut moved = false;
     for i in 0..nodes.len() {
         let id = nodes[i].id;
-        // A gate that failed ends a running check: its answers would not be reported.
-        let gate = failed_gate(nodes, id);
+        // Once every gate has finished: the one that failed, if any. A failed gate ends a
+        // running check: its answers would not be reported.
+        let gates = gates_finished(nodes, id);
         // Taken out while it moves on: a check is never its own prerequisite or gate, so what
         // `start` and `finished` read of the others is whole.
-        let (next, now) = match (std::mem::replace(&mut nodes[i].state, State::Waiting), gate) {
+        let (next, now) = match (
+            std::mem::replace(&mut nodes[i].state, State::Waiting),
+            gates,
+        ) {
             (State::Waiting, _) => match start(nodes, id, checks) {
                 Some(next) => (next, true),
                 None => (State::Waiting, false),
             },
-            (State::Running(..) | State::Ran(..), Some(cause)) => (gated(id, cause), true),
-            (State::Running(mut check, started), None) => match check.as_mut().poll(cx) {
+            (State::Running(..) | State::Ran(..), Some(Some(cause))) => (gated(id, cause), true),
+            (State::Running(mut check, started), _) => match check.as_mut().poll(cx) {
                 Poll::Ready(outcome) => (State::Ran(outcome, started.elapsed()), true),
                 Poll::Pending => (State::Running(check, started), false),
             },
-            (State::Ran(outcome, took), None) if can_finish(nodes, id) => {
+            (State::Ran(outcome, took), Some(None)) if can_finish(nodes, id) => {
                 let outcome = checks.finish(id, outcome);
                 let cause = outcome.failed().then_some(id);
                 (done(id, outcome, took, cause), true)
@@ -160,20 +164,22 @@ fn step<'a>(nodes: &mut [Node<'a>], checks: &'a impl Checks, cx: &mut Context<'_
     moved
 }
 
-/// Whether a check that ran may have its verdict: what it finishes after, and its gates, have
-/// finished.
+/// Whether a check that ran may have its verdict: what it finishes after has finished (its
+/// gates have too, and passed).
 fn can_finish(nodes: &[Node<'_>], id: CheckId) -> bool {
     id.finishes_after()
         .iter()
-        .chain(id.gates())
         .all(|a| finished(nodes, *a).is_some())
 }
 
-/// The check that failed, when one of `id`'s gates has finished without passing.
-fn failed_gate(nodes: &[Node<'_>], id: CheckId) -> Option<CheckId> {
-    id.gates()
+/// `None` while one of `id`'s gates has not finished; else the first that failed, if any.
+fn gates_finished(nodes: &[Node<'_>], id: CheckId) -> Option<Option<CheckId>> {
+    let causes = id
+        .gates()
         .iter()
-        .find_map(|g| finished(nodes, *g).flatten())
+        .map(|g| finished(nodes, *g))
+        .collect::<Option<Vec<_>>>()?;
+    Some(causes.into_iter().flatten().next())
 }
 
 /// The skip of a check whose gate did not pass: what it found is not reported (the gate's
@@ -191,7 +197,7 @@ fn start<'a>(nodes: &[Node<'a>], id: CheckId, checks: &'a impl Checks) -> Option
         .iter()
         .map(|p| finished(nodes, *p))
         .collect::<Option<Vec<_>>>()?;
-    let causes = causes.into_iter().chain([failed_gate(nodes, id)]);
+    let causes = causes.into_iter().chain(gates_finished(nodes, id));
     Some(if let Some(skip) = checks.not_applicable(id) {
         done(id, skip, Duration::ZERO, Some(id))
     } else if let Some(cause) = causes.flatten().next() {
@@ -359,7 +365,8 @@ mod tests {
                 (Claude, Status::Pass, "claude ok"),
             ]
         );
-        assert_eq!(fake.started(), [Config, Settings, Key, Network, Claude]);
+        // Everything started with network; what it gates was dropped or skipped.
+        assert_eq!(fake.started(), CheckId::ALL);
         let skips = ran.iter().filter(|r| r.outcome.status == Status::Skip);
         assert!(skips.into_iter().all(|r| r.took == Duration::ZERO));
     }
@@ -437,39 +444,39 @@ mod tests {
     }
 
     #[test]
-    fn checks_run_as_soon_as_their_prerequisites_are_done() {
+    fn every_check_starts_once_config_is_done_and_is_judged_after_its_gates() {
         let fake = Fake::default()
+            .taking(Config, 2)
             .taking(Settings, 3)
             .taking(Key, 8)
-            .taking(Network, 2)
-            .taking(Gateway, 20)
+            .taking(Network, 12)
+            .taking(Gateway, 2)
             .taking(Auth, 2)
             .taking(Models, 4)
             .taking(Messages, 4)
             .taking(Passthrough, 6);
         run_all(&[], &fake);
         let at = |e| fake.at(e);
-        use Event::{End, Start};
-        // settings ∥ key ∥ network
-        for id in [Settings, Key, Network] {
-            assert!(at(Start(id)) < at(End(Settings)), "{id}");
+        use Event::{End, Finish, Start};
+        for id in &CheckId::ALL[1..] {
+            assert!(at(End(Config)) < at(Start(*id)), "{id}");
+            // Nothing waits for the slow network to start sending.
+            assert!(at(Start(*id)) < at(End(Key)), "{id}");
         }
-        // gateway needs only network: it does not wait for the slow key.
-        assert!(at(End(Network)) < at(Start(Gateway)));
-        assert!(at(Start(Gateway)) < at(End(Key)));
-        // auth and passthrough need network and key, both done.
-        for id in [Auth, Passthrough] {
-            assert!(at(End(Key)) < at(Start(id)), "{id}");
-            assert!(at(End(Network)) < at(Start(id)), "{id}");
+        // Each verdict after its gates': gateway after network, auth after network and key,
+        // models and messages after auth too.
+        for (id, gates) in [
+            (Gateway, &[Network][..]),
+            (Auth, &[Network, Key]),
+            (Passthrough, &[Network, Key]),
+            (Models, &[Network, Key, Auth]),
+            (Messages, &[Network, Key, Auth]),
+        ] {
+            assert!(at(End(id)) < at(End(Network)), "{id} ran alongside network");
+            for gate in gates {
+                assert!(at(Finish(*gate)) < at(Finish(id)), "{id} after {gate}");
+            }
         }
-        // models ∥ messages alongside auth (their gate), passthrough and gateway.
-        for id in [Models, Messages] {
-            assert!(at(End(Key)) < at(Start(id)), "{id}");
-            assert!(at(Start(id)) < at(End(Auth)), "{id}");
-        }
-        assert!(at(Start(Messages)) < at(End(Models)));
-        assert!(at(Start(Models)) < at(End(Passthrough)));
-        assert!(at(Start(Models)) < at(End(Gateway)));
     }
 
     #[test]
@@ -513,14 +520,15 @@ mod tests {
     }
 
     #[test]
-    fn key_is_finished_after_network_and_before_its_dependants_start() {
+    fn key_is_finished_after_network_and_before_the_verdicts_it_gates() {
         let fake = Fake::default().taking(Key, 1).taking(Network, 6);
         run_all(&[], &fake);
-        use Event::{End, Finish, Start};
+        use Event::{End, Finish};
         assert!(fake.at(End(Key)) < fake.at(End(Network)));
         assert!(fake.at(End(Network)) < fake.at(Finish(Key)));
-        assert!(fake.at(Finish(Key)) < fake.at(Start(Auth)));
-        assert!(fake.at(Finish(Key)) < fake.at(Start(Passthrough)));
+        for id in [Auth, Passthrough, Models, Messages] {
+            assert!(fake.at(Finish(Key)) < fake.at(Finish(id)), "{id}");
+        }
 
         // Without network in the run, key does not wait for it.
         let fake = Fake::default();

@@ -3,7 +3,7 @@
 //!
 //! The checks (ids are stable; `--only` takes them):
 //!
-//! | id | what | needs |
+//! | id | what | must pass first |
 //! |---|---|---|
 //! | `config` | the profile loads; mode fields; a sane gateway URL | — |
 //! | `settings` | Claude Code's settings layers: competing credentials, the winning helper, drift | config |
@@ -11,15 +11,17 @@
 //! | `network` | DNS, TCP, TLS (CA file, client cert, expiry), the proxy that applies | config |
 //! | `gateway` | `/health/liveliness` + `/health/readiness`: LiteLLM or another gateway | network |
 //! | `auth` | each auth header alone, and both as Claude Code sends them | network, key |
-//! | `models` | `/v1/models` lists the profile's models (unified/anthropic modes) | network, key; auth passes |
-//! | `messages` | `count_tokens` with Claude Code's `anthropic-beta`; `--live`: a streamed call | network, key; auth passes |
+//! | `models` | `/v1/models` lists the profile's models (unified/anthropic modes) | network, key, auth |
+//! | `messages` | `count_tokens` with Claude Code's `anthropic-beta`; `--live`: a streamed call | network, key, auth |
 //! | `passthrough` | Bedrock/Vertex routes as Claude Code calls them (those modes only) | network, key |
 //! | `claude` | the `claude` on PATH: its version, and the rules that differ by version | config |
 //!
-//! `graph` runs them as `CheckId::prerequisites` and `CheckId::gates` (the "needs" column)
-//! declare, with as much overlap as they allow, on `transport::runtime`: a check whose
-//! prerequisite or gate failed is skipped naming it, and with `--only` the prerequisites still run (their data is needed) but only
-//! the chosen checks are reported. `checks::Table` says what each check runs and hands on.
+//! `graph` runs them on `transport::runtime`: every check starts once `config` has loaded the
+//! profile (`CheckId::prerequisites`), and the others in the last column are its gates
+//! (`CheckId::gates`): its verdict stands only once they have passed, else it is skipped naming
+//! the one that failed. So every request to the gateway goes out at once, on connections of
+//! its own. With `--only` the gates still run (their verdicts are needed) but only the chosen
+//! checks are reported. `checks::Table` says what each check runs and shares.
 
 mod checks;
 mod graph;
@@ -85,26 +87,25 @@ impl CheckId {
     }
 
     /// The checks whose results this one needs: it runs once they have passed (or warned).
+    /// Only the profile is needed to start: what else a check uses (the client, the key) is
+    /// shared through `checks::Table`, and what must be sound first is a gate.
     fn prerequisites(self) -> &'static [CheckId] {
         match self {
             CheckId::Config => &[],
-            CheckId::Settings | CheckId::Key | CheckId::Network | CheckId::Claude => {
-                &[CheckId::Config]
-            }
-            CheckId::Gateway => &[CheckId::Network],
-            CheckId::Auth | CheckId::Passthrough | CheckId::Models | CheckId::Messages => {
-                &[CheckId::Network, CheckId::Key]
-            }
+            _ => &[CheckId::Config],
         }
     }
 
     /// The checks that must pass for this one's verdict to stand, which it does not wait for
-    /// to start: models and messages send their requests alongside auth's probes (a gateway
-    /// far away costs the round trip once), and when auth fails their answers are dropped and
-    /// they are skipped naming it, as if they had waited.
+    /// to start: every request to the gateway goes out at once (a gateway far away costs its
+    /// round trips once, not once per stage), and when a gate fails the check's answers are
+    /// dropped and it is skipped naming it, as if it had waited. A key that fails means no
+    /// key was sent; a network that fails, that no request got through.
     fn gates(self) -> &'static [CheckId] {
         match self {
-            CheckId::Models | CheckId::Messages => &[CheckId::Auth],
+            CheckId::Gateway => &[CheckId::Network],
+            CheckId::Auth | CheckId::Passthrough => &[CheckId::Network, CheckId::Key],
+            CheckId::Models | CheckId::Messages => &[CheckId::Network, CheckId::Key, CheckId::Auth],
             _ => &[],
         }
     }

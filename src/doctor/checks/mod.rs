@@ -1,7 +1,8 @@
 //! One file per group of checks. Each check is a function from what it needs to an `Outcome`
 //! (plus, for the ones others depend on, the data they pass on). [`Table`] is what the graph
-//! runner calls: which function runs for each id, and where the data one check hands the
-//! next is kept.
+//! runner calls: which function runs for each id, and what the checks share: the profile, the
+//! one HTTP client, the key (fetched once, by whichever check asks first) and the gateway's
+//! clock.
 
 pub mod auth;
 pub mod claude;
@@ -15,6 +16,7 @@ pub mod passthrough;
 pub mod settings;
 
 use std::cell::OnceCell;
+use std::time::SystemTime;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -25,21 +27,23 @@ use crate::gateway::{Answer, Auth, Client, Problem};
 use crate::redact::{self, Scrubber};
 
 use key::Secret;
-use network::Reached;
+use network::Built;
 
-/// The checks as the runner calls them, and what they hand on. Each slot is written once, by
-/// the check named, when it passes; the runner starts a check only after its prerequisites
-/// passed, so a check finds their data here.
+/// The checks as the runner calls them, and what they share. Each slot is written once.
+/// Every check but `config` starts once `config` has filled `input`; the others' data is
+/// there for the asking: `key` and the checks that send the key wait for the one helper run.
 pub struct Table<'a> {
     config_path: &'a ConfigPath,
     profile_flag: Option<&'a str>,
     opts: &'a Options,
     /// From `config`.
     input: OnceCell<Input>,
-    /// From `key`.
-    secret: OnceCell<Secret>,
-    /// From `network`.
-    reached: OnceCell<Reached>,
+    /// The helper's run and its verdict: `key` reports it, auth and the rest send the key.
+    key: tokio::sync::OnceCell<(Outcome, Option<Secret>)>,
+    /// The one HTTP client, built from the profile on first use (`network` reports a failure).
+    client: OnceCell<Built>,
+    /// From `network`: the gateway's `Date`.
+    server_date: OnceCell<Option<SystemTime>>,
 }
 
 impl<'a> Table<'a> {
@@ -53,8 +57,9 @@ impl<'a> Table<'a> {
             profile_flag,
             opts,
             input: OnceCell::new(),
-            secret: OnceCell::new(),
-            reached: OnceCell::new(),
+            key: tokio::sync::OnceCell::new(),
+            client: OnceCell::new(),
+            server_date: OnceCell::new(),
         }
     }
 
@@ -66,22 +71,48 @@ impl<'a> Table<'a> {
     /// Every secret sent so far (see [`sent_secrets`]).
     pub fn sent_secrets(&self) -> Scrubber {
         self.input.get().map_or_else(Scrubber::new, |input| {
-            sent_secrets(input, self.secret.get().map(|s| s.key.as_str()))
+            sent_secrets(input, self.fetched_secret().map(|s| s.key.as_str()))
         })
     }
 
-    /// What a check that sends requests holds, once `network` has built the client.
+    /// The key, when the helper has run and gave one.
+    fn fetched_secret(&self) -> Option<&Secret> {
+        self.key.get().and_then(|(_, secret)| secret.as_ref())
+    }
+
+    /// The helper's run: started by the first check that asks, awaited by the others.
+    async fn fetched(&self) -> Option<&(Outcome, Option<Secret>)> {
+        let input = self.input.get()?;
+        Some(self.key.get_or_init(|| key::fetch(input)).await)
+    }
+
+    /// The key, once the helper has run; `None` when it gave none (the key check fails, and
+    /// the checks that send it are skipped naming it).
+    async fn secret(&self) -> Option<&Secret> {
+        self.fetched().await?.1.as_ref()
+    }
+
+    /// The client, built on first use.
+    fn client(&self) -> Option<&Built> {
+        let input = self.input.get()?;
+        Some(self.client.get_or_init(|| {
+            Client::new(&input.profile, input.timeout).map_err(|e| format!("{e:#}"))
+        }))
+    }
+
+    /// What a check that sends requests holds. Taken after the key is fetched by the checks
+    /// that send it, so that its scrubber knows the key.
     fn wire(&self) -> Option<Wire<'_>> {
         Some(Wire {
             input: self.input.get()?,
-            client: &self.reached.get()?.client,
+            client: &self.client()?.as_ref().ok()?.0,
             scrub: self.sent_secrets(),
         })
     }
 
-    /// `None`: a prerequisite's data is missing (which the runner rules out).
+    /// `None`: data the check needs is missing, which only a failed gate explains (the runner
+    /// then reports the skip naming it).
     async fn check(&self, id: CheckId) -> Option<Outcome> {
-        let secret = || self.secret.get();
         Some(match id {
             CheckId::Config => {
                 let (outcome, input) =
@@ -90,21 +121,29 @@ impl<'a> Table<'a> {
                 outcome
             }
             CheckId::Settings => settings::check(self.input.get()?),
-            CheckId::Key => {
-                let (outcome, secret) = key::fetch(self.input.get()?).await;
-                keep(&self.secret, secret);
-                outcome
-            }
+            CheckId::Key => self.fetched().await?.0.clone(),
             CheckId::Network => {
-                let (outcome, reached) = network::check(self.input.get()?).await;
-                keep(&self.reached, reached);
+                let (outcome, date) = network::check(self.input.get()?, self.client()?).await;
+                keep(&self.server_date, Some(date));
                 outcome
             }
             CheckId::Gateway => gateway::check(&self.wire()?).await,
-            CheckId::Auth => auth::check(&self.wire()?, secret()?).await,
-            CheckId::Models => models::check(&self.wire()?, secret()?).await,
-            CheckId::Messages => messages::check(&self.wire()?, secret()?).await,
-            CheckId::Passthrough => passthrough::check(&self.wire()?, secret()?).await,
+            CheckId::Auth => {
+                let secret = self.secret().await?;
+                auth::check(&self.wire()?, secret).await
+            }
+            CheckId::Models => {
+                let secret = self.secret().await?;
+                models::check(&self.wire()?, secret).await
+            }
+            CheckId::Messages => {
+                let secret = self.secret().await?;
+                messages::check(&self.wire()?, secret).await
+            }
+            CheckId::Passthrough => {
+                let secret = self.secret().await?;
+                passthrough::check(&self.wire()?, secret).await
+            }
             CheckId::Claude => claude::check(self.input.get()?).await,
         })
     }
@@ -139,8 +178,8 @@ impl Checks for Table<'_> {
     fn finish(&self, id: CheckId, ran: Outcome) -> Outcome {
         match (id, self.input.get()) {
             (CheckId::Key, Some(input)) => {
-                let server_date = self.reached.get().and_then(|r| r.server_date);
-                key::finish(input, ran, self.secret.get(), server_date)
+                let server_date = self.server_date.get().copied().flatten();
+                key::finish(input, ran, self.fetched_secret(), server_date)
             }
             _ => ran,
         }

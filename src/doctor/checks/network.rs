@@ -1,7 +1,8 @@
 //! `network`: DNS, TCP connect and (for https) the TLS handshake, each bounded by `--timeout`,
 //! through the proxy that applies (as reqwest reads `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and
-//! `NO_PROXY`). The HTTP client every later check uses is built here: a CA file or client
-//! certificate that cannot be loaded fails this check, not some request later.
+//! `NO_PROXY`). The HTTP client every check uses is built once from the profile
+//! (`Table::client`); a CA file or client certificate that cannot be loaded fails this check,
+//! and so every check that needs the network.
 //!
 //! Days to the certificate's expiry come from the peer certificate reqwest hands back
 //! (`tls_info`), read with a few lines of DER walking (`transport::tls::validity`).
@@ -11,7 +12,6 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::config::Mode;
 use crate::doctor::checks::failed;
 use crate::doctor::{Input, Outcome};
 use crate::gateway::{self, Client, Problem, TlsSetup};
@@ -20,20 +20,18 @@ use crate::transport::{ProblemKind, classify};
 /// Warn when the gateway's certificate expires sooner than this.
 const EXPIRY_WARN_DAYS: u64 = 14;
 
-/// What the network check hands on: the client every later check sends with, and the
-/// gateway's `Date` header (the key check compares this clock with it).
-pub struct Reached {
-    pub client: Client,
-    pub server_date: Option<SystemTime>,
-}
+/// The client every check sends with, and how its TLS was set up; or why it could not be built.
+pub type Built = Result<(Client, TlsSetup), String>;
 
-pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
-    let (client, tls) = match Client::new(&input.profile, input.timeout) {
-        Ok(c) => c,
+/// The network check's verdict, and the gateway's `Date` header (the key check compares this
+/// clock with it).
+pub async fn check(input: &Input, built: &Built) -> (Outcome, Option<SystemTime>) {
+    let (client, tls) = match built {
+        Ok((client, tls)) => (client, tls),
         Err(e) => {
             return (
                 Outcome::fail(
-                    format!("{e:#}"),
+                    e.clone(),
                     "fix `tls` in the profile (PEM files: ca_file, client_cert + client_key)",
                 ),
                 None,
@@ -63,8 +61,9 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
     };
     let what = if proxy.is_some() { "proxy" } else { "gateway" };
     let host = host.trim_matches(['[', ']']);
-    // DNS and TCP on their own say which step failed; they run alongside the first requests
-    // instead of before them, so a gateway far away costs its round trips once, not twice.
+    // DNS and TCP on their own say which step failed; they run alongside the first request
+    // (and the other checks' requests) instead of before them, so a gateway far away costs its
+    // round trips once, not twice.
     let diagnose = async {
         match resolve(host, port, input).await {
             Ok(addrs) => connect(&addrs, input).await,
@@ -72,10 +71,9 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
         }
     };
     // HTTP (and TLS): any answer proves the chain; `/` is what Claude Code's warm-up touches.
-    let (reached, resp, ()) = tokio::join!(
+    let (reached, resp) = tokio::join!(
         diagnose,
-        get_root(&client, &url, input),
-        warm(&client, &url, input)
+        client.get(url.clone()).timeout(input.timeout).send()
     );
     let addr = match reached {
         Ok(addr) => addr,
@@ -97,54 +95,7 @@ pub async fn check(input: &Input) -> (Outcome, Option<Reached>) {
         .and_then(|d| gateway::http_date(d.trim()));
     // Read to the end, so that its connection goes back to the pool too.
     let _ = crate::transport::read_body(resp).await;
-    let outcome = judge(addr, &url, proxy.as_ref(), &tls, expiry);
-    let reached = Reached {
-        client,
-        server_date,
-    };
-    (outcome, Some(reached))
-}
-
-/// How many connections to the gateway the checks after this one use at once, all starting
-/// as soon as this one has passed: gateway's two health requests, auth's probes (three or
-/// four), and models (one, two with discovery) with messages, or the passthrough requests. The
-/// network check opens that many side by side (`warm`), so that no later check waits a round
-/// trip (two or three over TLS) for a connection of its own: the client keeps them alive
-/// between requests and reuses them.
-fn connections(input: &Input) -> usize {
-    let p = &input.profile;
-    let gateway = 2;
-    let (auth, after) = match p.mode {
-        Mode::Unified | Mode::Anthropic => (4, 2 + usize::from(p.model_discovery)),
-        Mode::Bedrock => (3, 2),
-        Mode::Vertex => (3, 1),
-    };
-    gateway + auth + after
-}
-
-/// `GET /` through the client: the request whose answer this check judges.
-async fn get_root(
-    client: &Client,
-    url: &Url,
-    input: &Input,
-) -> Result<reqwest::Response, reqwest::Error> {
-    client.get(url.clone()).timeout(input.timeout).send().await
-}
-
-/// `connections(input) - 1` more `GET /` at the same time as [`get_root`], each on a connection of its
-/// own that then waits in the client's pool. Their answers are read to the end (an answer left
-/// unread would close its connection) and otherwise ignored: the first request is the check.
-async fn warm(client: &Client, url: &Url, input: &Input) {
-    let mut opening = tokio::task::JoinSet::new();
-    for _ in 1..connections(input) {
-        let req = client.get(url.clone()).timeout(input.timeout);
-        opening.spawn(async move {
-            if let Ok(resp) = req.send().await {
-                let _ = crate::transport::read_body(resp).await;
-            }
-        });
-    }
-    while opening.join_next().await.is_some() {}
+    (judge(addr, &url, proxy.as_ref(), tls, expiry), server_date)
 }
 
 /// DNS (an IP literal needs none), bounded by the step time limit.
