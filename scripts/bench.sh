@@ -459,14 +459,17 @@ command = \"cat $WORK/lite.key\"")
 # wall time / 100 ms: process start, the key and LiteLLM's own work are in it too.
 RTT_MS=100
 
-# start_latency_proxy UPSTREAM_PORT [CERT KEY]: prints the proxy's port.
+# start_latency_proxy VAR UPSTREAM_PORT [CERT KEY]: sets VAR to the proxy's port. Not called
+# in a command substitution, whose subshell would keep the PID from cleanup (the proxy would
+# outlive the bench).
 start_latency_proxy() {
-    local out=$WORK/proxy-$RANDOM.port i
+    local var=$1 out=$WORK/proxy-$RANDOM.port i
+    shift
     "$PYTHON" "$ROOT/scripts/latency-proxy.py" 127.0.0.1 "$1" $((RTT_MS / 2)) "${@:2}" >"$out" 2>&1 &
     PROXY_PIDS="$PROXY_PIDS $!"
     for i in $(seq 1 100); do
         if [ -s "$out" ]; then
-            head -n1 "$out"
+            printf -v "$var" '%s' "$(head -n1 "$out")"
             return 0
         fi
         sleep 0.1
@@ -497,8 +500,8 @@ bench_doctor_rtt() {
     local lite_port=${LITE_BASE##*:} http_port https_port http_home https_home
     printf '%s\n' "$LITE_KEY" >"$WORK/lite.key"
     make_bench_certs
-    http_port=$(start_latency_proxy "$lite_port")
-    https_port=$(start_latency_proxy "$lite_port" "$WORK/tls/server.pem" "$WORK/tls/server.key")
+    start_latency_proxy http_port "$lite_port"
+    start_latency_proxy https_port "$lite_port" "$WORK/tls/server.pem" "$WORK/tls/server.key"
     http_home=$(home_for rtt-http "http://127.0.0.1:$http_port" "source = \"command\"
 command = \"cat $WORK/lite.key\"")
     https_home=$(home_for rtt-https "https://127.0.0.1:$https_port" "source = \"command\"

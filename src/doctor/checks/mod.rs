@@ -16,6 +16,7 @@ pub mod passthrough;
 pub mod settings;
 
 use std::cell::OnceCell;
+use std::task::Poll;
 use std::time::SystemTime;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -38,8 +39,8 @@ pub struct Table<'a> {
     opts: &'a Options,
     /// From `config`.
     input: OnceCell<Input>,
-    /// The helper's run and its verdict: `key` reports it, auth and the rest send the key.
-    key: tokio::sync::OnceCell<(Outcome, Option<Secret>)>,
+    /// From `key`: the helper's run and its verdict. The checks that send the key wait for it.
+    key: OnceCell<(Outcome, Option<Secret>)>,
     /// The one HTTP client, built from the profile on first use (`network` reports a failure).
     client: OnceCell<Built>,
     /// From `network`: the gateway's `Date`.
@@ -57,7 +58,7 @@ impl<'a> Table<'a> {
             profile_flag,
             opts,
             input: OnceCell::new(),
-            key: tokio::sync::OnceCell::new(),
+            key: OnceCell::new(),
             client: OnceCell::new(),
             server_date: OnceCell::new(),
         }
@@ -80,16 +81,18 @@ impl<'a> Table<'a> {
         self.key.get().and_then(|(_, secret)| secret.as_ref())
     }
 
-    /// The helper's run: started by the first check that asks, awaited by the others.
-    async fn fetched(&self) -> Option<&(Outcome, Option<Secret>)> {
-        let input = self.input.get()?;
-        Some(self.key.get_or_init(|| key::fetch(input)).await)
-    }
-
-    /// The key, once the helper has run; `None` when it gave none (the key check fails, and
-    /// the checks that send it are skipped naming it).
+    /// The key, once the key check has run the helper; `None` when it gave none (the key
+    /// check fails, and the checks that send the key are skipped naming it).
+    ///
+    /// Waits without a waker of its own: the runner polls every running check whenever any of
+    /// them wakes it (`graph::run`), and the key check's helper wakes it when it ends, so the
+    /// first poll after the slot is filled sees it.
     async fn secret(&self) -> Option<&Secret> {
-        self.fetched().await?.1.as_ref()
+        let fetched = std::future::poll_fn(|_| match self.key.get() {
+            Some(fetched) => Poll::Ready(fetched),
+            None => Poll::Pending,
+        });
+        fetched.await.1.as_ref()
     }
 
     /// The client, built on first use.
@@ -121,7 +124,11 @@ impl<'a> Table<'a> {
                 outcome
             }
             CheckId::Settings => settings::check(self.input.get()?),
-            CheckId::Key => self.fetched().await?.0.clone(),
+            CheckId::Key => {
+                let (outcome, secret) = key::fetch(self.input.get()?).await;
+                keep(&self.key, Some((outcome.clone(), secret)));
+                outcome
+            }
             CheckId::Network => {
                 let (outcome, date) = network::check(self.input.get()?, self.client()?).await;
                 keep(&self.server_date, Some(date));
