@@ -4,8 +4,9 @@
 //! checks that do not need each other's data overlap. A gate is a check that must pass for
 //! another's verdict to stand without holding up its start: auth sends its probes while the
 //! network check is still connecting, and its verdict waits for network's. One future polls
-//! them all on the caller's runtime (their I/O wakes it); nothing is spawned, so a check may
-//! borrow what the checks before it handed on.
+//! them all on the caller's runtime (their I/O wakes it), every running check whenever any of
+//! them wakes it; nothing is spawned, so a check may borrow what another handed on, and wait
+//! for it without a waker of its own (`checks::Table`'s key).
 //!
 //! The skip rule is applied here and nowhere else: a check whose prerequisite or gate did not
 //! pass is skipped, naming the first of them that failed (in the order declared, once all have
@@ -570,5 +571,66 @@ mod tests {
                 (Auth, Status::Skip, "skipped: key failed")
             ]
         );
+    }
+
+    /// A waker that only records that it was woken.
+    struct Flag(std::sync::atomic::AtomicBool);
+
+    impl std::task::Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// What `checks::Table` relies on: a check may wait for a slot another check fills with a
+    /// poll that registers no waker, because the runner polls every running check whenever any
+    /// of them wakes it. Driven as a runtime would: polled again only once woken.
+    #[test]
+    fn a_check_waiting_without_a_waker_sees_what_another_check_filled() {
+        struct Sharing {
+            slot: std::cell::OnceCell<&'static str>,
+        }
+        impl Checks for Sharing {
+            fn run(&self, id: CheckId) -> Running<'_> {
+                Box::pin(async move {
+                    match id {
+                        Key => {
+                            Polls(3).await;
+                            let _ = self.slot.set("the key");
+                            Outcome::pass("key ok")
+                        }
+                        Auth => {
+                            let key = std::future::poll_fn(|_| match self.slot.get() {
+                                Some(k) => Poll::Ready(*k),
+                                None => Poll::Pending,
+                            })
+                            .await;
+                            Outcome::pass(format!("auth sent {key}"))
+                        }
+                        _ => Outcome::pass(format!("{id} ok")),
+                    }
+                })
+            }
+        }
+        let checks = Sharing {
+            slot: std::cell::OnceCell::new(),
+        };
+        let flag = std::sync::Arc::new(Flag(true.into()));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = pin!(run(&[Auth], &checks));
+        let ran = loop {
+            assert!(
+                flag.0.swap(false, std::sync::atomic::Ordering::SeqCst),
+                "the runner is pending and nothing will wake it"
+            );
+            if let Poll::Ready(ran) = fut.as_mut().poll(&mut cx) {
+                break ran;
+            }
+        };
+        assert_eq!(summaries(&ran), [(Auth, Status::Pass, "auth sent the key")]);
     }
 }
