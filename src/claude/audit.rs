@@ -542,13 +542,19 @@ fn after_trust(a: &Audit, delivery: Delivery, out: &mut Findings) {
     }
 }
 
-/// The provider Claude Code counts a plan as, in `allowedProviders`' names: a custom
-/// `ANTHROPIC_BASE_URL` is `customEndpoint`.
-fn provider_of(plan: &GatewayEnv) -> (&'static str, &'static str) {
+/// The provider Claude Code counts every ccgw plan as, in `allowedProviders`' names: each sends
+/// Claude Code to the gateway, and 2.1.332 describes `customEndpoint` as a provider's API "sent
+/// to some other host — ANTHROPIC_BASE_URL, that provider's ANTHROPIC_*_BASE_URL … such as an
+/// LLM gateway", while `bedrock` and `vertex` mean the provider's own service
+/// (tests/it/allowed_providers.rs measures both ways with the real binary).
+const PROVIDER: &str = "customEndpoint";
+
+/// The base URL variable that managed settings must pin for the plan's route.
+fn pinned_var(plan: &GatewayEnv) -> &'static str {
     match plan.route.mode {
-        Mode::Unified | Mode::Anthropic => ("customEndpoint", "ANTHROPIC_BASE_URL"),
-        Mode::Bedrock => ("bedrock", "ANTHROPIC_BEDROCK_BASE_URL"),
-        Mode::Vertex => ("vertex", "ANTHROPIC_VERTEX_BASE_URL"),
+        Mode::Unified | Mode::Anthropic => "ANTHROPIC_BASE_URL",
+        Mode::Bedrock => "ANTHROPIC_BEDROCK_BASE_URL",
+        Mode::Vertex => "ANTHROPIC_VERTEX_BASE_URL",
     }
 }
 
@@ -573,13 +579,10 @@ fn allowed_providers(a: &Audit, delivery: Delivery, out: &mut Findings) {
     }) else {
         return;
     };
-    let (provider, var) = provider_of(a.plan);
+    let (provider, var) = (PROVIDER, pinned_var(a.plan));
     if !allowed.iter().any(|p| p == provider) {
         let kind = Kind::ProviderNotAllowed { provider, allowed };
         out.push(kind, Severity::Fail, None, Some(place));
-        return;
-    }
-    if provider != "customEndpoint" {
         return;
     }
     let Some(ours) = a.plan.vars.iter().find(|(k, _)| k == var).map(|(_, v)| v) else {
@@ -1307,5 +1310,55 @@ mod tests {
             invalid.render(),
             "warning: `/p.json` (project settings) cannot be read: invalid JSON at line 1, column 2\nhint: fix or remove `/p.json`: Claude Code cannot use it"
         );
+    }
+
+    #[test]
+    fn a_bedrock_or_vertex_route_through_the_gateway_is_a_custom_endpoint() {
+        for (mode, var) in [
+            (Mode::Bedrock, "ANTHROPIC_BEDROCK_BASE_URL"),
+            (Mode::Vertex, "ANTHROPIC_VERTEX_BASE_URL"),
+        ] {
+            let mut p = plan(&[(var, "http://gw:4000/route")]);
+            p.route.mode = mode;
+            let provider_only = layer(
+                Scope::Managed,
+                &format!(r#"{{"allowedProviders":["{}"]}}"#, mode.as_str()),
+            );
+            let found = run(&[provider_only], &[], &p, Delivery::Effective);
+            assert!(
+                found.iter().any(|f| f.kind
+                    == Kind::ProviderNotAllowed {
+                        provider: "customEndpoint",
+                        allowed: vec![mode.as_str().to_owned()]
+                    }),
+                "{mode:?}: {found:?}"
+            );
+            let unpinned = layer(Scope::Managed, r#"{"allowedProviders":["customEndpoint"]}"#);
+            let found = run(&[unpinned], &[], &p, Delivery::Effective);
+            let pinning: Vec<_> = brief(&found)
+                .into_iter()
+                .filter(|(k, ..)| {
+                    matches!(k, Kind::EndpointNotPinned | Kind::ProviderNotAllowed { .. })
+                })
+                .collect();
+            assert_eq!(
+                pinning,
+                [(Kind::EndpointNotPinned, Some(var), Some(Scope::Managed))]
+            );
+            let pinned = layer(
+                Scope::Managed,
+                &format!(
+                    r#"{{"allowedProviders":["customEndpoint"],"env":{{"{var}":"http://gw:4000/route"}}}}"#
+                ),
+            );
+            let found = run(&[pinned], &[], &p, Delivery::Effective);
+            assert!(
+                !found.iter().any(|f| matches!(
+                    f.kind,
+                    Kind::ProviderNotAllowed { .. } | Kind::EndpointNotPinned
+                )),
+                "{mode:?}: {found:?}"
+            );
+        }
     }
 }

@@ -27,10 +27,15 @@ const CONFIG_KEY: &str = "sk-allowed-providers-1";
 /// A TestEnv whose admin `managed-settings.json` is `admin` and whose profile `work` points at
 /// `gateway`.
 fn env_with_admin(admin: &str, gateway: &str) -> TestEnv {
+    env_with_admin_in(admin, gateway, "mode = \"unified\"\n")
+}
+
+/// The same, with the profile's mode given as TOML lines (`mode = …` and its table).
+fn env_with_admin_in(admin: &str, gateway: &str, mode_toml: &str) -> TestEnv {
     let env = TestEnv::new();
     std::fs::write(env.managed_dir().join("managed-settings.json"), admin).unwrap();
     env.write_config(&format!(
-        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"{gateway}\"\nmode = \"unified\"\nkey_ttl = \"1h\"\n\n[profiles.work.key]\nsource = \"env\"\nvar = \"CCGW_TEST_KEY\"\n"
+        "default_profile = \"work\"\n\n[profiles.work]\ngateway = \"{gateway}\"\n{mode_toml}key_ttl = \"1h\"\n\n[profiles.work.key]\nsource = \"env\"\nvar = \"CCGW_TEST_KEY\"\n"
     ));
     env
 }
@@ -48,12 +53,21 @@ fn write(env: &TestEnv, scope: &str) -> String {
 /// Whether the real 2.1.332, seeing `env`'s managed settings as /etc/claude-code, sent its
 /// model request to the gateway.
 fn claude_reaches(env: &TestEnv, seen: &Arc<Mutex<Vec<String>>>) -> (bool, claude::Run) {
+    claude_sends(env, seen, |p| p == "/v1/messages")
+}
+
+/// Whether it sent a request whose path `is_model` accepts.
+fn claude_sends(
+    env: &TestEnv,
+    seen: &Arc<Mutex<Vec<String>>>,
+    is_model: fn(&str) -> bool,
+) -> (bool, claude::Run) {
     let mut cmd = Claude::CURRENT.print(env, "say hello");
     cmd.env("CCGW_TEST_KEY", CONFIG_KEY);
     let run = claude::run_until(managed::isolate(env, cmd), TIMEOUT, || {
-        seen.lock().unwrap().iter().any(|p| p == "/v1/messages")
+        seen.lock().unwrap().iter().any(|p| is_model(p))
     });
-    let hit = seen.lock().unwrap().iter().any(|p| p == "/v1/messages");
+    let hit = seen.lock().unwrap().iter().any(|p| is_model(p));
     seen.lock().unwrap().clear();
     (hit, run)
 }
@@ -141,4 +155,60 @@ fn a_provider_the_managed_settings_do_not_allow_fails_doctor_and_the_real_client
         run.stderr.contains("allowedProviders does not list"),
         "{run:#?}"
     );
+}
+
+/// Bedrock and Vertex through the gateway are the provider's API sent to another host, which
+/// 2.1.332 counts as `customEndpoint` (its own description of the key: "that provider's
+/// ANTHROPIC_*_BASE_URL … such as an LLM gateway"), not as `bedrock` or `vertex` (the
+/// provider's own service). Measured: allowing only the provider refuses the gateway route;
+/// allowing `customEndpoint` with the route's base URL pinned by ccgw's drop-in admits it.
+#[test]
+fn bedrock_and_vertex_through_the_gateway_count_as_a_custom_endpoint() {
+    let (gw, seen) = recorder();
+    type IsModel = fn(&str) -> bool;
+    let modes: [(&str, &str, IsModel); 2] = [
+        (
+            "bedrock",
+            "mode = \"bedrock\"\nbedrock = { region = \"us-east-1\" }\n",
+            |p| p.starts_with("/bedrock/model/"),
+        ),
+        (
+            "vertex",
+            "mode = \"vertex\"\nvertex = { project = \"P\", region = \"europe-west1\" }\n",
+            |p| p.starts_with("/vertex_ai/"),
+        ),
+    ];
+    for (provider, mode_toml, is_model) in modes {
+        // Only the provider allowed: the real client refuses the gateway route, and doctor says so.
+        let admin = format!(r#"{{"allowedProviders":["{provider}"]}}"#);
+        let env = env_with_admin_in(&admin, &gw.base(), mode_toml);
+        write(&env, "managed");
+        let settings = doctor_settings(&env);
+        assert_eq!(settings["status"], "fail", "{provider}: {settings:#}");
+        let summary = settings["summary"].as_str().unwrap();
+        assert!(
+            summary.contains(&format!(
+                "allow only {provider} (`allowedProviders`), not `customEndpoint`"
+            )),
+            "{provider}: {summary}"
+        );
+        let (hit, run) = claude_sends(&env, &seen, is_model);
+        assert!(!hit, "{provider}: 2.1.332 used the gateway route: {run:#?}");
+
+        // `customEndpoint` allowed, the route's base URL pinned by the drop-in: admitted.
+        let env = env_with_admin_in(
+            r#"{"allowedProviders":["customEndpoint"]}"#,
+            &gw.base(),
+            mode_toml,
+        );
+        let said = write(&env, "managed");
+        assert!(!said.contains("allowedProviders"), "{provider}: {said}");
+        let settings = doctor_settings(&env);
+        assert_eq!(settings["status"], "pass", "{provider}: {settings:#}");
+        let (hit, run) = claude_sends(&env, &seen, is_model);
+        assert!(
+            hit,
+            "{provider}: 2.1.332 refused the pinned route: {run:#?}"
+        );
+    }
 }
