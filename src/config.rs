@@ -952,19 +952,25 @@ pub mod rules {
         Ok(())
     }
 
+    /// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`), where plain http
+    /// crosses no network: the one reading of it, for every URL rule and doctor.
+    pub fn is_loopback(url: &reqwest::Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// An identity provider's URL (an OIDC `issuer`, an endpoint its discovery names): the
     /// [`service_url`] rule, and HTTPS unless the host is a loopback address, where nothing
     /// crosses a network (RFC 8252 allows plain http only there).
     pub fn idp_url(field: &str, url: &str) -> Result<(), Broken> {
         service_url(field, url)?;
         let parsed = reqwest::Url::parse(url).map_err(|e| broken(e.to_string(), None))?;
-        let host = parsed.host_str().unwrap_or_default();
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = is_loopback(&parsed);
         if parsed.scheme() != "https" && !loopback {
             return Err(Broken {
                 message: format!("`{}` is not an https URL", without_userinfo(url)),
@@ -993,13 +999,7 @@ pub mod rules {
     pub fn published_url(url: &str) -> Result<(), Broken> {
         service_url("--from", url)?;
         let parsed = reqwest::Url::parse(url).expect("service_url parsed it");
-        let host = parsed.host_str().unwrap_or_default();
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = is_loopback(&parsed);
         if parsed.scheme() == "http" && !loopback {
             return Err(Broken {
                 message: format!("`{url}` is plain http to another machine"),
@@ -1292,6 +1292,34 @@ impl Editor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_is_localhost_and_the_loopback_addresses_only() {
+        let at = |u: &str| rules::is_loopback(&reqwest::Url::parse(u).unwrap());
+        for yes in [
+            "http://localhost:4000",
+            "http://LOCALHOST",
+            "http://127.0.0.1",
+            "http://127.8.9.10:1",
+            "http://[::1]:4000/x",
+        ] {
+            assert!(at(yes), "{yes}");
+        }
+        for no in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.example.com",
+            "http://0.0.0.0",
+        ] {
+            assert!(!at(no), "{no}");
+        }
+        // The rules that allow plain http only there.
+        assert!(rules::published_url("http://127.0.0.1:8080/p.toml").is_ok());
+        assert!(rules::published_url("http://10.1.1.1/p.toml").is_err());
+        assert!(rules::idp_url("issuer", "http://[::1]:9000").is_ok());
+        assert!(rules::idp_url("issuer", "http://idp.example.com").is_err());
+    }
 
     fn err(text: &str) -> String {
         format!("{:#}", parse(Path::new("c.toml"), text).unwrap_err())

@@ -74,12 +74,10 @@ fn judge(name: &str, p: &Profile) -> Outcome {
         .as_ref()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if url.as_ref().is_some_and(|u| u.scheme() == "http") && !loopback {
+    if url
+        .as_ref()
+        .is_some_and(|u| u.scheme() == "http" && !crate::config::rules::is_loopback(u))
+    {
         return Outcome::warn(
             format!("{what}; plain http to `{host}`"),
             "the key travels unencrypted: use an https:// gateway URL",
