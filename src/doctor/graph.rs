@@ -72,7 +72,8 @@ pub fn wanted(only: &[CheckId]) -> Vec<CheckId> {
 }
 
 /// Run what `only` needs (see [`wanted`]) and return the chosen checks (all when `only` is
-/// empty) in report order (`CheckId::ALL`): prerequisites still run, their data is needed.
+/// empty) in report order (`CheckId::ALL`): prerequisites and gates still run, their data and
+/// verdicts are needed.
 pub async fn run(only: &[CheckId], checks: &impl Checks) -> Vec<Ran> {
     let mut nodes: Vec<Node<'_>> = wanted(only)
         .into_iter()
@@ -109,12 +110,12 @@ enum State<'a> {
     /// For its prerequisites.
     Waiting,
     Running(Running<'a>, Instant),
-    /// Ran; its verdict waits for `finishes_after`.
+    /// Ran; its verdict waits for `finishes_after` and its gates.
     Ran(Outcome, Duration),
     Done {
         ran: Ran,
         /// The check that failed, when this one did not pass: itself, or for a skip the cause
-        /// of the prerequisite that did not pass.
+        /// of the prerequisite or gate that did not pass.
         cause: Option<CheckId>,
     },
 }

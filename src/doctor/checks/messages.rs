@@ -1,7 +1,7 @@
 //! `messages`: `POST /v1/messages/count_tokens?beta=true` exactly as Claude Code sends it (its
 //! `anthropic-beta` list verbatim, both auth headers); costs no tokens, so it runs by default.
-//! With `--live`, a streamed 1-token `POST /v1/messages?beta=true`, checking for SSE with
-//! `message_start` first and `message_stop` last.
+//! With `--live`, a streamed 1-token `POST /v1/messages?beta=true` alongside it, checking for SSE
+//! with `message_start` first and `message_stop` last.
 //!
 //! Two different faults: "count_tokens does not work through this gateway" is a warning
 //! (Claude Code works, with estimated token counts: LiteLLM 1.108 forwards count_tokens to the
@@ -35,34 +35,44 @@ pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
     let base = messages_base(input);
     let headers = w.claude_headers(mode_auth(input.profile.mode), &secret.key, true);
     let body = json!({"model": model, "messages": [{"role": "user", "content": "ping"}]});
-    let req = w
+    let count = w
         .client
         .post(format!("{base}/v1/messages/count_tokens?beta=true"))
         .headers(headers.clone())
         .json(&body);
-    let counted = match w.ask(req).await {
-        Ok(a) => judge_count(&model, &a),
-        Err(p) => failed("count_tokens", &p),
+    let counting = async {
+        match w.ask(count).await {
+            Ok(a) => judge_count(&model, &a),
+            Err(p) => failed("count_tokens", &p),
+        }
     };
-    if !input.live || counted.status == Status::Fail {
-        return counted;
+    // With `--live`, the streamed call goes out alongside count_tokens (a gateway far away
+    // costs the round trip once); when count_tokens fails, what it says is the report.
+    let streaming = async {
+        if !input.live {
+            return None;
+        }
+        let body = json!({
+            "model": model,
+            "max_tokens": 1,
+            "stream": true,
+            "messages": [{"role": "user", "content": "ping"}],
+        });
+        let req = w
+            .client
+            .post(format!("{base}/v1/messages?beta=true"))
+            .headers(headers.clone())
+            .json(&body);
+        Some(match w.ask(req).await {
+            Ok(a) => judge_stream(&a),
+            Err(p) => failed("streamed /v1/messages", &p),
+        })
+    };
+    let (counted, live) = tokio::join!(counting, streaming);
+    match live {
+        Some(live) if counted.status != Status::Fail => combine(counted, live),
+        _ => counted,
     }
-    let body = json!({
-        "model": model,
-        "max_tokens": 1,
-        "stream": true,
-        "messages": [{"role": "user", "content": "ping"}],
-    });
-    let req = w
-        .client
-        .post(format!("{base}/v1/messages?beta=true"))
-        .headers(headers)
-        .json(&body);
-    let live = match w.ask(req).await {
-        Ok(a) => judge_stream(&a),
-        Err(p) => failed("streamed /v1/messages", &p),
-    };
-    combine(counted, live)
 }
 
 /// Both results in one line; the worse status wins.

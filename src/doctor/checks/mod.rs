@@ -103,8 +103,15 @@ impl<'a> Table<'a> {
         }))
     }
 
-    /// What a check that sends requests holds. Taken after the key is fetched by the checks
-    /// that send it, so that its scrubber knows the key.
+    /// What a check that sends the key holds: the key, once fetched, and then the wire, so that
+    /// the wire's scrubber knows the key.
+    async fn keyed(&self) -> Option<(Wire<'_>, &Secret)> {
+        let secret = self.secret().await?;
+        Some((self.wire()?, secret))
+    }
+
+    /// What a check that sends requests holds (see [`Self::keyed`] for the ones that send the
+    /// key).
     fn wire(&self) -> Option<Wire<'_>> {
         Some(Wire {
             input: self.input.get()?,
@@ -136,20 +143,20 @@ impl<'a> Table<'a> {
             }
             CheckId::Gateway => gateway::check(&self.wire()?).await,
             CheckId::Auth => {
-                let secret = self.secret().await?;
-                auth::check(&self.wire()?, secret).await
+                let (w, secret) = self.keyed().await?;
+                auth::check(&w, secret).await
             }
             CheckId::Models => {
-                let secret = self.secret().await?;
-                models::check(&self.wire()?, secret).await
+                let (w, secret) = self.keyed().await?;
+                models::check(&w, secret).await
             }
             CheckId::Messages => {
-                let secret = self.secret().await?;
-                messages::check(&self.wire()?, secret).await
+                let (w, secret) = self.keyed().await?;
+                messages::check(&w, secret).await
             }
             CheckId::Passthrough => {
-                let secret = self.secret().await?;
-                passthrough::check(&self.wire()?, secret).await
+                let (w, secret) = self.keyed().await?;
+                passthrough::check(&w, secret).await
             }
             CheckId::Claude => claude::check(self.input.get()?).await,
         })
