@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::doctor::{CheckId, Outcome};
+use crate::doctor::check::{CheckId, Outcome};
 
 /// A running check.
 pub type Running<'a> = Pin<Box<dyn Future<Output = Outcome> + 'a>>;
@@ -225,7 +225,7 @@ mod tests {
     use std::task::Waker;
 
     use super::*;
-    use crate::doctor::Status;
+    use crate::doctor::check::Status;
     use CheckId::*;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

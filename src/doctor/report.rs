@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::doctor::{CheckResult, Status};
+use crate::doctor::check::{CheckResult, Status};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -102,7 +102,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::CheckId;
+    use crate::doctor::check::CheckId;
 
     fn result(id: CheckId, status: Status, hint: Option<&str>) -> CheckResult {
         CheckResult {

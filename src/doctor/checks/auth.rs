@@ -8,18 +8,10 @@
 //! `premium_user`, 500 without prisma).
 
 use crate::config::Mode;
-use crate::doctor::Outcome;
-use crate::doctor::checks::Wire;
+use crate::doctor::check::Outcome;
 use crate::doctor::checks::key::Secret;
+use crate::doctor::checks::wire::{Wire, mode_auth};
 use crate::gateway::{Answer, Auth, Problem};
-
-/// How Claude Code sends the helper's key in `mode`.
-pub fn mode_auth(mode: Mode) -> Auth {
-    match mode {
-        Mode::Unified | Mode::Anthropic => Auth::Both,
-        Mode::Bedrock | Mode::Vertex => Auth::Bearer,
-    }
-}
 
 pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
     let input = w.input;
@@ -205,7 +197,7 @@ fn refused_hint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::Status;
+    use crate::doctor::check::Status;
     use reqwest::header::{HeaderMap, HeaderValue};
 
     fn ans(status: u16, body: &str) -> Result<Answer, Problem> {

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::config::KeySource;
-use crate::doctor::{Input, Outcome};
+use crate::doctor::check::{Input, Outcome};
 
 /// The oldest Claude Code the tests run against.
 pub const OLDEST_TESTED: Version = Version(2, 1, 197);

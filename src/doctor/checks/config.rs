@@ -3,7 +3,7 @@
 //! message), and the gateway URL is a base URL Claude Code can use.
 
 use crate::config::{ConfigPath, Loaded, Mode, Profile};
-use crate::doctor::{Input, Options, Outcome};
+use crate::doctor::check::{Input, Options, Outcome};
 use crate::error::Failure;
 use crate::plan::{self, HelperSpec};
 
@@ -94,7 +94,7 @@ fn judge(name: &str, p: &Profile) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::Status;
+    use crate::doctor::check::Status;
     use std::path::Path;
 
     fn profile(gateway: &str) -> Profile {

@@ -4,8 +4,8 @@
 //! gateway", for which a 404 on the health route is fine. Both requests go out together (a
 //! gateway far away costs one round trip, not two); readiness is read only for LiteLLM.
 
-use crate::doctor::Outcome;
-use crate::doctor::checks::{Wire, failed};
+use crate::doctor::check::Outcome;
+use crate::doctor::checks::wire::{Wire, failed};
 use crate::gateway::{Answer, Problem};
 
 /// LiteLLM releases published with credential-stealing malware (BerriAI/litellm#24518).

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::doctor::{Input, Outcome, Status};
+use crate::doctor::check::{Input, Outcome, Status};
 // Claude Code's limit on an apiKeyHelper's output (v2.1.227+): one home, with the key rule.
 use crate::key::{claims, key_problem};
 use crate::redact::mask;

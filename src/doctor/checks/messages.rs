@@ -15,11 +15,11 @@
 
 use serde_json::json;
 
-use crate::doctor::checks::auth::mode_auth;
+use crate::doctor::check::{Input, Outcome, Status};
 use crate::doctor::checks::key::Secret;
-use crate::doctor::checks::models::{messages_base, model_or};
-use crate::doctor::checks::{Wire, failed, on_provider_route};
-use crate::doctor::{Input, Outcome, Status};
+use crate::doctor::checks::wire::{
+    Wire, failed, messages_base, mode_auth, model_or, on_provider_route,
+};
 use crate::gateway::{Answer, CLAUDE_CODE_BETAS};
 
 /// Used when the profile names no model.

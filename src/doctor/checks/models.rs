@@ -8,61 +8,15 @@
 //! `GET /v1/models?limit=1000` with both `Authorization: Bearer` and `x-api-key` and its
 //! `claude-code/…` user agent; it lists only entries with an `id`, shown by `display_name`.
 
-use crate::config::Mode;
-use crate::doctor::checks::auth::mode_auth;
+use crate::doctor::check::{Input, Outcome, Status};
 use crate::doctor::checks::key::Secret;
-use crate::doctor::checks::{Wire, failed, on_provider_route};
-use crate::doctor::{Input, Outcome, Status};
+use crate::doctor::checks::wire::{
+    Wire, failed, messages_base, mode_auth, on_provider_route, profile_models,
+};
 use crate::gateway::{Auth, listed_model};
-
-/// Claude Code's model aliases: resolved by Claude Code itself, never sent as such.
-const ALIASES: [&str; 8] = [
-    "default",
-    "best",
-    "opus",
-    "sonnet",
-    "haiku",
-    "fable",
-    "opusplan",
-    "sonnet[1m]",
-];
 
 pub fn not_applicable(input: &Input) -> Option<Outcome> {
     on_provider_route(input, "the model id goes to the provider route")
-}
-
-/// The Messages-API base Claude Code uses: the plan's route in unified and anthropic mode.
-pub fn messages_base(input: &Input) -> String {
-    let route = &input.plan.route;
-    let base = match route.mode {
-        Mode::Unified | Mode::Anthropic => route.base_url.as_str(),
-        Mode::Bedrock | Mode::Vertex => input.profile.gateway_base(),
-    };
-    base.trim_end_matches('/').to_owned()
-}
-
-/// The models the profile names, as Claude Code sends them (`[1m]` stripped, aliases left out).
-pub fn profile_models(input: &Input) -> Vec<String> {
-    let p = &input.profile;
-    let mut out: Vec<String> = Vec::new();
-    for m in [&p.model, &p.models.opus, &p.models.sonnet, &p.models.haiku]
-        .into_iter()
-        .flatten()
-    {
-        let m = m.trim().trim_end_matches("[1m]").to_owned();
-        if !ALIASES.contains(&m.as_str()) && !m.is_empty() && !out.contains(&m) {
-            out.push(m);
-        }
-    }
-    out
-}
-
-/// The first model the profile names, else `default` (Claude Code's own for the route).
-pub fn model_or(input: &Input, default: &str) -> String {
-    profile_models(input)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| default.to_owned())
 }
 
 pub async fn check(w: &Wire<'_>, secret: &Secret) -> Outcome {
@@ -228,7 +182,7 @@ fn judge(wanted: &[String], have: &[String]) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::Status;
+    use crate::doctor::check::Status;
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| (*x).to_owned()).collect()

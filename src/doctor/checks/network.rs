@@ -12,8 +12,8 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Url;
 
-use crate::doctor::checks::failed;
-use crate::doctor::{Input, Outcome};
+use crate::doctor::check::{Input, Outcome};
+use crate::doctor::checks::wire::failed;
 use crate::gateway::{self, Client, Problem, TlsSetup};
 use crate::transport::{ProblemKind, classify};
 
@@ -375,7 +375,7 @@ mod tests {
         let https = Url::parse("https://gw.example").unwrap();
         let soon = SystemTime::now() + std::time::Duration::from_secs(3 * 86_400 + 3600);
         let o = judge(addr, &https, None, &tls, Some(soon));
-        assert_eq!(o.status, crate::doctor::Status::Warn);
+        assert_eq!(o.status, crate::doctor::check::Status::Warn);
         assert_eq!(
             o.summary,
             "127.0.0.1:4000 accepts connections; TLS verified with tls.ca_file, client certificate sent, certificate valid 3 more days; no proxy; the gateway's certificate expires in 3 days"
@@ -389,7 +389,7 @@ mod tests {
             &TlsSetup::default(),
             Some(later),
         );
-        assert_eq!(o.status, crate::doctor::Status::Pass);
+        assert_eq!(o.status, crate::doctor::check::Status::Pass);
         assert!(
             o.summary
                 .ends_with("; via proxy http://proxy:3128 (from HTTPS_PROXY)"),

@@ -14,10 +14,9 @@
 use serde_json::json;
 
 use crate::config::Mode;
+use crate::doctor::check::{Input, Outcome, Status};
 use crate::doctor::checks::key::Secret;
-use crate::doctor::checks::models::model_or;
-use crate::doctor::checks::{Wire, failed};
-use crate::doctor::{Input, Outcome, Status};
+use crate::doctor::checks::wire::{Wire, failed, model_or};
 use crate::gateway::{self, Answer, Auth};
 
 /// Claude Code's Sonnet ids per provider (2.1.332's model table: `provider_ids` of Sonnet 5.5),

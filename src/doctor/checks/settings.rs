@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::claude::audit::{self, Audit, Delivery, Finding, Severity};
 use crate::claude::layers::{self, SettingsFile};
-use crate::doctor::{Input, Outcome, Status};
+use crate::doctor::check::{Input, Outcome, Status};
 use crate::plan::GatewayEnv;
 
 pub fn check(input: &Input) -> Outcome {
