@@ -579,12 +579,15 @@ fn allowed_providers(a: &Audit, delivery: Delivery, out: &mut Findings) {
     }) else {
         return;
     };
-    let (provider, var) = (PROVIDER, pinned_var(a.plan));
-    if !allowed.iter().any(|p| p == provider) {
-        let kind = Kind::ProviderNotAllowed { provider, allowed };
+    if !allowed.iter().any(|p| p == PROVIDER) {
+        let kind = Kind::ProviderNotAllowed {
+            provider: PROVIDER,
+            allowed,
+        };
         out.push(kind, Severity::Fail, None, Some(place));
         return;
     }
+    let var = pinned_var(a.plan);
     let Some(ours) = a.plan.vars.iter().find(|(k, _)| k == var).map(|(_, v)| v) else {
         return;
     };

@@ -1,8 +1,8 @@
 //! One file per group of checks. Each check is a function from what it needs to an `Outcome`
 //! (plus, for the ones others depend on, the data they pass on). [`Table`] is what the graph
 //! runner calls: which function runs for each id, and what the checks share: the profile, the
-//! one HTTP client, the key (fetched once, by whichever check asks first) and the gateway's
-//! clock.
+//! one HTTP client, the key (fetched once, by the key check; the checks that send it wait for
+//! it) and the gateway's clock.
 
 pub mod auth;
 pub mod claude;
@@ -39,8 +39,9 @@ pub struct Table<'a> {
     opts: &'a Options,
     /// From `config`.
     input: OnceCell<Input>,
-    /// From `key`: the helper's run and its verdict. The checks that send the key wait for it.
-    key: OnceCell<(Outcome, Option<Secret>)>,
+    /// From `key`, once the helper has run: the key it gave, if any. The checks that send the
+    /// key wait for it.
+    key: OnceCell<Option<Secret>>,
     /// The one HTTP client, built from the profile on first use (`network` reports a failure).
     client: OnceCell<Built>,
     /// From `network`: the gateway's `Date`.
@@ -78,7 +79,7 @@ impl<'a> Table<'a> {
 
     /// The key, when the helper has run and gave one.
     fn fetched_secret(&self) -> Option<&Secret> {
-        self.key.get().and_then(|(_, secret)| secret.as_ref())
+        self.key.get()?.as_ref()
     }
 
     /// The key, once the key check has run the helper; `None` when it gave none (the key
@@ -92,7 +93,7 @@ impl<'a> Table<'a> {
             Some(fetched) => Poll::Ready(fetched),
             None => Poll::Pending,
         });
-        fetched.await.1.as_ref()
+        fetched.await.as_ref()
     }
 
     /// The client, built on first use.
@@ -133,7 +134,7 @@ impl<'a> Table<'a> {
             CheckId::Settings => settings::check(self.input.get()?),
             CheckId::Key => {
                 let (outcome, secret) = key::fetch(self.input.get()?).await;
-                keep(&self.key, Some((outcome.clone(), secret)));
+                keep(&self.key, Some(secret));
                 outcome
             }
             CheckId::Network => {
