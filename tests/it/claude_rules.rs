@@ -104,9 +104,10 @@ fn claude_code_2_1_332_holds_back_the_headers_ccgw_warns_about_until_trust() {
         assert!(out.status.success(), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         match sensitive {
+            // One sensitive name holds back the whole variable, and ccgw says so.
             Some(h) => assert!(
                 stderr.contains(&format!("custom header `{h}`"))
-                    && stderr.contains("only after the workspace is trusted"),
+                    && stderr.contains("(every header in it) only after the workspace is trusted"),
                 "{headers}: {stderr}"
             ),
             None => assert!(!stderr.contains("workspace is trusted"), "{stderr}"),
